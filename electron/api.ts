@@ -64,10 +64,78 @@ export interface VolumeHandle {
   direction: Mat3;
 }
 
+/** A structure name the UI offers: the TG-263 catalogue plus custom names stored in the database. */
+export interface StructureInfo {
+  name: string;
+  /** #rrggbb */
+  color: string;
+  /** head-and-neck | thorax | abdomen | pelvis | whole-body, or '' for custom names. */
+  site: string;
+  description: string;
+}
+
+export type TemplateSource = 'clicked' | 'rtstruct' | 'labels';
+
+/**
+ * Six extreme points, LPS mm, in slot order: 0 right (min x), 1 left (max x), 2 anterior (min y),
+ * 3 posterior (max y), 4 inferior (min z), 5 superior (max z) (electron/engine/store/extreme-order.ts).
+ */
+export type ExtremePoints = Vec3[];
+
+export interface TemplateMemberInfo {
+  seriesUid: string;
+  points: ExtremePoints;
+  source: TemplateSource;
+  sourceRef: string;
+}
+
+export interface TemplateSetInfo {
+  name: string;
+  site: string;
+  structures: { name: string; color: string; members: TemplateMemberInfo[] }[];
+}
+
+export interface TemplateMemberKey {
+  set: string;
+  structure: string;
+  seriesUid: string;
+}
+
+/** A set of contours drawn on a series that the viewer can overlay (an RTSTRUCT, later results). */
+export interface StructureSetInfo {
+  id: string;
+  label: string;
+  kind: 'rtstruct' | 'results';
+}
+
+export interface ContourStructure {
+  name: string;
+  color: string;
+  /** Closed planar contours; each is a flat array of LPS mm triplets [x0, y0, z0, x1, ...]. */
+  contours: number[][];
+}
+
 export interface DelineateApi {
   importPaths(req: { paths: string[] }): Promise<ImportResult>;
   listSeries(req: Record<string, never>): Promise<{ series: SeriesSummary[] }>;
   openVolume(req: { seriesUid: string }): Promise<VolumeHandle>;
+  /** Native folder dialog (Electron only); the browser client types a path instead. */
+  chooseFolder(req: Record<string, never>): Promise<{ paths: string[] }>;
+  listStructures(req: Record<string, never>): Promise<{ structures: StructureInfo[] }>;
+  listTemplateSets(req: Record<string, never>): Promise<{ sets: TemplateSetInfo[] }>;
+  /** Stores (or replaces) one member; the points come back in slot order. */
+  saveTemplateMember(req: TemplateMemberKey & { points: ExtremePoints; color?: string }): Promise<TemplateMemberKey & { points: ExtremePoints }>;
+  deleteTemplateMember(req: TemplateMemberKey): Promise<Record<string, never>>;
+  /** Members from a NIfTI label map on the series grid; `names` maps label values to structure names. */
+  deriveTemplatesFromLabels(req: {
+    set: string;
+    seriesUid: string;
+    labelsPath: string;
+    names: Record<string, string>;
+    structures?: string[];
+  }): Promise<{ set: string; structures: { name: string; points: ExtremePoints }[] }>;
+  listStructureSets(req: { seriesUid: string }): Promise<{ structureSets: StructureSetInfo[] }>;
+  getContours(req: { seriesUid: string; structureSetId: string }): Promise<{ structures: ContourStructure[] }>;
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -111,6 +179,41 @@ function strings(o: Record<string, unknown>, key: string, method: string): strin
   return v as string[];
 }
 
+function optString(o: Record<string, unknown>, key: string, method: string): string | undefined {
+  return o[key] === undefined ? undefined : string(o, key, method);
+}
+
+function empty(x: unknown, method: string): Record<string, never> {
+  const o = obj(x, method);
+  if (Object.keys(o).length > 0) throw new ApiValidationError(`${method}: takes no arguments`);
+  return {};
+}
+
+function points(o: Record<string, unknown>, key: string, method: string): Vec3[] {
+  const v = o[key];
+  const ok =
+    Array.isArray(v) &&
+    v.length === 6 &&
+    v.every((p) => Array.isArray(p) && p.length === 3 && p.every((c) => typeof c === 'number' && Number.isFinite(c)));
+  if (!ok) throw new ApiValidationError(`${method}: '${key}' must be six [x, y, z] points of finite numbers (LPS mm)`);
+  return (v as Vec3[]).map((p) => [p[0], p[1], p[2]]);
+}
+
+function stringMap(o: Record<string, unknown>, key: string, method: string): Record<string, string> {
+  const v = o[key];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ApiValidationError(`${method}: '${key}' must be an object`);
+  const out: Record<string, string> = {};
+  for (const [k, s] of Object.entries(v)) {
+    if (typeof s !== 'string' || s.length === 0) throw new ApiValidationError(`${method}: '${key}.${k}' must be a non-empty string`);
+    out[k] = s;
+  }
+  return out;
+}
+
+function memberKey(o: Record<string, unknown>, method: string): TemplateMemberKey {
+  return { set: string(o, 'set', method), structure: string(o, 'structure', method), seriesUid: string(o, 'seriesUid', method) };
+}
+
 /** One validator per method; the keys of this object are the channel names. */
 export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
   importPaths: (x) => ({ paths: strings(obj(x, 'importPaths'), 'paths', 'importPaths') }),
@@ -119,6 +222,31 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     return {};
   },
   openVolume: (x) => ({ seriesUid: string(obj(x, 'openVolume'), 'seriesUid', 'openVolume') }),
+  chooseFolder: (x) => empty(x, 'chooseFolder'),
+  listStructures: (x) => empty(x, 'listStructures'),
+  listTemplateSets: (x) => empty(x, 'listTemplateSets'),
+  saveTemplateMember: (x) => {
+    const o = obj(x, 'saveTemplateMember');
+    const color = optString(o, 'color', 'saveTemplateMember');
+    return { ...memberKey(o, 'saveTemplateMember'), points: points(o, 'points', 'saveTemplateMember'), ...(color ? { color } : {}) };
+  },
+  deleteTemplateMember: (x) => memberKey(obj(x, 'deleteTemplateMember'), 'deleteTemplateMember'),
+  deriveTemplatesFromLabels: (x) => {
+    const m = 'deriveTemplatesFromLabels';
+    const o = obj(x, m);
+    return {
+      set: string(o, 'set', m),
+      seriesUid: string(o, 'seriesUid', m),
+      labelsPath: string(o, 'labelsPath', m),
+      names: stringMap(o, 'names', m),
+      ...(o.structures !== undefined ? { structures: strings(o, 'structures', m) } : {}),
+    };
+  },
+  listStructureSets: (x) => ({ seriesUid: string(obj(x, 'listStructureSets'), 'seriesUid', 'listStructureSets') }),
+  getContours: (x) => {
+    const o = obj(x, 'getContours');
+    return { seriesUid: string(o, 'seriesUid', 'getContours'), structureSetId: string(o, 'structureSetId', 'getContours') };
+  },
 };
 
 export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];
