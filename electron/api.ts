@@ -148,6 +148,17 @@ export interface ApiEvents {
 }
 export type ApiEventName = keyof ApiEvents;
 
+/** What crosses IPC and HTTP: a result or an error payload (rebuilt by fromErrorPayload on arrival). */
+export type ApiEnvelope<T> = { result: T } | { error: ErrorPayload };
+
+/**
+ * What the Electron preload exposes as window.delineate: one function per api method returning the
+ * envelope (class instances do not survive contextBridge), and an event subscription.
+ */
+export type PreloadApi = { [M in ApiMethod]: (req: ApiRequest<M>) => Promise<ApiEnvelope<ApiResponse<M>>> } & {
+  onEvent(listener: (event: ApiEventName, payload: ApiEvents[ApiEventName]) => void): () => void;
+};
+
 // ---- validation: every request is checked where it enters the main process or the bridge ----
 
 export class ApiValidationError extends Error {

@@ -1,0 +1,113 @@
+/**
+ * Template members derived from a label map (NIfTI + a JSON of label value -> structure name), by the
+ * MedLAM reference's extreme-point rule (electron/engine/localize/extreme-points.ts, parity quirk Q6).
+ * Shared by the api (deriveTemplatesFromLabels) and the CLI (`template derive --labels`).
+ */
+import type { SeriesSummary, Vec3 } from '../api.js';
+import { InputError } from './errors.js';
+import { extremePointsFromLabels } from './localize/extreme-points.js';
+import { readNiftiLabels } from './nifti/nifti.js';
+import type { Db } from './store/db.js';
+import { MAX_STRUCTURE_NAME } from './store/structures.js';
+import { addTemplateMember, getTemplateSet } from './store/templates.js';
+import { patientToVoxel, voxelToPatient, type Geometry } from './volume/geometry.js';
+
+export interface DeriveFromLabels {
+  set: string;
+  seriesUid: string;
+  labelsPath: string;
+  /** Label value (as a decimal string) -> structure name. */
+  names: Record<string, string>;
+  /** Only these structure names (default: every name in `names` present in the map). */
+  structures?: string[];
+  series: Pick<SeriesSummary, 'seriesUid' | 'dims' | 'spacing' | 'origin' | 'direction'>;
+}
+
+/** Same grid within 0.01 mm at the first and last voxel centres and the same dims. */
+function sameGrid(a: Geometry, b: Geometry): boolean {
+  if (a.dims.some((d, i) => d !== b.dims[i])) return false;
+  const last: Vec3 = [a.dims[0] - 1, a.dims[1] - 1, a.dims[2] - 1];
+  for (const ijk of [[0, 0, 0] as Vec3, last, [last[0], 0, 0] as Vec3, [0, last[1], 0] as Vec3]) {
+    const p = voxelToPatient(a, ijk);
+    const q = voxelToPatient(b, ijk);
+    if (Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]) > 0.01) return false;
+  }
+  return true;
+}
+
+export async function deriveFromLabelFile(db: Db, req: DeriveFromLabels): Promise<{ name: string; points: Vec3[] }[]> {
+  const labels = readNiftiLabels(req.labelsPath);
+  const file = req.labelsPath;
+  const entries = Object.entries(req.names).map(([value, name]) => {
+    const v = Number(value);
+    if (!Number.isInteger(v) || v <= 0) throw new InputError(`names file: '${value}' is not a positive label value`, { file });
+    return { value: v, name: name.trim() };
+  });
+  let wanted = entries;
+  if (req.structures && req.structures.length > 0) {
+    wanted = req.structures.map((s) => {
+      const e = entries.find((x) => x.name === s);
+      if (!e) throw new InputError(`structure ${s} is not named in the label names (${entries.map((x) => x.name).join(', ')})`, { file, structure: s });
+      return e;
+    });
+  } else {
+    const long = entries.filter((e) => e.name.length > MAX_STRUCTURE_NAME).map((e) => e.name);
+    if (long.length > 0) {
+      throw new InputError(
+        `label names longer than ${MAX_STRUCTURE_NAME} characters cannot be structure names (TG-263): ${long.join(', ')}; rename them in the names file or pick others with --structures`,
+        { file },
+      );
+    }
+  }
+  const series: Geometry = { dims: req.series.dims, spacing: req.series.spacing, origin: req.series.origin, direction: req.series.direction };
+  const onGrid = sameGrid(labels, series);
+  const out: { name: string; points: Vec3[] }[] = [];
+  const missing: string[] = [];
+  await new Promise<void>((r) => setImmediate(r));
+  for (const e of wanted) {
+    const points = extremePointsFromLabels(labels, e.value);
+    if (!points) {
+      missing.push(`${e.name} (label ${e.value})`);
+      continue;
+    }
+    if (!onGrid) {
+      // A label map on another grid must still lie on the series: every point inside its voxel box.
+      for (const p of points) {
+        const ijk = patientToVoxel(series, p);
+        if (ijk.some((c, i) => c < -0.5 || c > series.dims[i]! - 0.5)) {
+          throw new InputError(`label ${e.value} (${e.name}) of ${file} lies outside series ${req.seriesUid}: is it the label map of another scan?`, {
+            file,
+            structure: e.name,
+            seriesUid: req.seriesUid,
+          });
+        }
+      }
+    }
+    let mask: Uint8Array | undefined;
+    if (onGrid) {
+      mask = new Uint8Array(labels.data.length);
+      for (let i = 0; i < mask.length; i++) mask[i] = labels.data[i] === e.value ? 1 : 0;
+    }
+    addTemplateMember(db, {
+      set: req.set,
+      structure: e.name,
+      seriesUid: req.seriesUid,
+      points,
+      source: 'labels',
+      sourceRef: file,
+      ...(mask ? { labelMask: mask } : {}),
+    });
+    out.push({ name: e.name, points });
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  if (req.structures && req.structures.length > 0 && missing.length > 0) {
+    throw new InputError(`label map ${file} holds no voxels for ${missing.join(', ')}`, { file });
+  }
+  if (out.length === 0) throw new InputError(`label map ${file} holds none of the named labels`, { file });
+  // Report the stored (slot-ordered) points.
+  const stored = getTemplateSet(db, req.set.trim());
+  return out.map((o) => ({
+    name: o.name,
+    points: stored.structures.find((s) => s.name === o.name)?.members.find((m) => m.seriesUid === req.seriesUid)?.points ?? o.points,
+  }));
+}
