@@ -1,0 +1,48 @@
+/**
+ * Build, check, write: the only way an RTSTRUCT file leaves the engine. A structure set that fails
+ * any pre-flight check is refused (DelineateError 'preflight') and nothing is written; the file is
+ * written to a temporary name and renamed so a half-written RTSTRUCT never exists under its name.
+ */
+import { renameSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DelineateError } from '../errors.js';
+import { buildRtstruct } from './build.js';
+import { toPart10 } from './dcmjs.js';
+import { formatProblems, preflight, type PreflightOptions } from './preflight.js';
+import type { BuiltRtstruct, CtSeriesRef, PreflightProblem, RtstructOptions, StructureInput } from './types.js';
+
+export interface WrittenRtstruct extends Omit<BuiltRtstruct, 'dataset'> {
+  out: string;
+  /** Pre-flight warnings (never errors: those refuse the write). */
+  problems: PreflightProblem[];
+}
+
+export function writeRtstruct(
+  out: string,
+  series: CtSeriesRef,
+  structures: StructureInput[],
+  opts: RtstructOptions & PreflightOptions = {},
+): WrittenRtstruct {
+  const built = buildRtstruct(series, structures, opts);
+  const problems = preflight(built.dataset, series, opts);
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    throw new DelineateError(
+      'preflight',
+      `RTSTRUCT for series ${series.seriesInstanceUid} refused by pre-flight checks, nothing written to ${out}:\n${formatProblems(errors)}`,
+      { file: out, seriesUid: series.seriesInstanceUid },
+    );
+  }
+  const bytes = toPart10(built.dataset);
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.partial-${process.pid}`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, out);
+  } catch (cause) {
+    rmSync(tmp, { force: true });
+    throw new DelineateError('bad-input', `cannot write ${out}: ${(cause as Error).message}`, { file: out }, { cause });
+  }
+  const { dataset: _ds, ...rest } = built;
+  return { ...rest, out, problems };
+}
