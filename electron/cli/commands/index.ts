@@ -2,5 +2,9 @@
  * Every CLI command. Each lives in its own file beside this one; add a line here to register it.
  */
 import type { Command } from '../command.js';
+import { importCommand } from './import.js';
+import { seriesListCommand } from './series-list.js';
+import { exportNiftiCommand } from './export-nifti.js';
+import { exportRtstructCommand } from './export-rtstruct.js';
 
-export const COMMANDS: Command[] = [];
+export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand];

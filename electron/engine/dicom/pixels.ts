@@ -1,0 +1,150 @@
+/**
+ * Pixel data of one single-frame image to Hounsfield units: decode (native little/big endian, RLE,
+ * JPEG baseline/lossless, JPEG-LS, JPEG 2000), interpret stored values (BitsStored, HighBit,
+ * PixelRepresentation, PS3.5 8.1.1 and PS3.3 C.7.6.3.1), then the modality LUT
+ * HU = stored * RescaleSlope + RescaleIntercept (PS3.3 C.11.1.1.2).
+ */
+import type { DataSet } from 'dicom-parser';
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import { decodeJpeg2000, decodeJpegBaseline, decodeJpegLossless, decodeJpegLs, type DecodedFrame } from './codecs/wasm.js';
+import { decodeRle } from './codecs/rle.js';
+import { dicomParser, parseDicomBytes } from './parse.js';
+import { pixelEncoding, transferSyntaxName } from './transfer-syntax.js';
+
+export interface PixelLayout {
+  rows: number;
+  columns: number;
+}
+
+function us(ds: DataSet, tag: string): number | undefined {
+  try {
+    return ds.uint16(tag);
+  } catch {
+    return undefined;
+  }
+}
+
+function ds1(ds: DataSet, tag: string, fallback: number): number {
+  const s = ds.string(tag);
+  if (!s) return fallback;
+  const v = Number(s.split('\\')[0]);
+  return Number.isFinite(v) ? v : fallback;
+}
+
+/** The encapsulated frame of a single-frame image: all fragments concatenated (PS3.5 A.4). */
+function encapsulatedFrame(ds: DataSet, file: string): Uint8Array {
+  const el = ds.elements.x7fe00010!;
+  const fragments = el.fragments ?? [];
+  if (fragments.length === 0) throw new InputError(`encapsulated pixel data without fragments in ${file}`, { file });
+  return dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, fragments.length);
+}
+
+async function decodeCompressed(ds: DataSet, ts: string, file: string, layout: PixelLayout, bytesPerSample: number): Promise<DecodedFrame> {
+  const frame = encapsulatedFrame(ds, file);
+  switch (pixelEncoding(ts)) {
+    case 'rle':
+      return { bytes: decodeRle(frame, layout.rows * layout.columns, bytesPerSample, file), width: layout.columns, height: layout.rows, bitsPerSample: bytesPerSample * 8 };
+    case 'jpeg2000':
+      return decodeJpeg2000(frame, file);
+    case 'jpeg-ls':
+      return decodeJpegLs(frame, file);
+    case 'jpeg-baseline':
+      return decodeJpegBaseline(frame, file);
+    case 'jpeg-lossless':
+      return decodeJpegLossless(frame, bytesPerSample, layout.columns, layout.rows, file);
+    default:
+      throw new InputError(`unsupported transfer syntax ${transferSyntaxName(ts)} in ${file}`, { file });
+  }
+}
+
+/**
+ * Decodes the file's pixels into `out[offset .. offset + rows*columns)` as HU. Throws InputError
+ * naming the file when it cannot (corrupt stream, size differs from the series, ...).
+ */
+export async function decodeSliceHu(file: string, layout: PixelLayout, out: Float32Array, offset: number): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new InputError(`cannot read ${file}: ${(e as Error).message}`, { file });
+  }
+  decodeParsed(bytes, file, layout, out, offset, await decodeFrameOf(bytes, file, layout));
+}
+
+interface FrameData {
+  ds: DataSet;
+  /** Sample bytes in the byte order `bigEndian` says. */
+  bytes: Uint8Array;
+  bigEndian: boolean;
+  bitsAllocated: number;
+}
+
+async function decodeFrameOf(bytes: Uint8Array, file: string, layout: PixelLayout): Promise<FrameData> {
+  const { dataSet: ds, transferSyntax: ts } = parseDicomBytes(bytes, file);
+  const rows = us(ds, 'x00280010') ?? 0;
+  const columns = us(ds, 'x00280011') ?? 0;
+  if (rows !== layout.rows || columns !== layout.columns) {
+    throw new InputError(`image is ${columns}x${rows}, the series is ${layout.columns}x${layout.rows}: ${file}`, { file });
+  }
+  const bitsAllocated = us(ds, 'x00280100') ?? 16;
+  const bytesPerSample = bitsAllocated / 8;
+  const el = ds.elements.x7fe00010;
+  if (!el) throw new InputError(`no pixel data in ${file}`, { file });
+  const n = rows * columns;
+  const enc = pixelEncoding(ts);
+  if (enc === 'native' || enc === 'native-be') {
+    const need = n * bytesPerSample;
+    if (el.dataOffset + need > ds.byteArray.length || el.length < need) {
+      throw new InputError(`truncated pixel data in ${file}`, { file });
+    }
+    return { ds, bytes: ds.byteArray.subarray(el.dataOffset, el.dataOffset + need), bigEndian: enc === 'native-be', bitsAllocated };
+  }
+  const f = await decodeCompressed(ds, ts, file, layout, bytesPerSample);
+  if (f.width !== columns || f.height !== rows) {
+    throw new InputError(`compressed frame is ${f.width}x${f.height}, header says ${columns}x${rows}: ${file}`, { file });
+  }
+  const frameBytes = f.bitsPerSample > 8 ? 2 : 1;
+  if (f.bytes.length < n * frameBytes) throw new InputError(`compressed frame decodes to too few bytes in ${file}`, { file });
+  return { ds, bytes: f.bytes, bigEndian: false, bitsAllocated: frameBytes * 8 };
+}
+
+function decodeParsed(_raw: Uint8Array, file: string, layout: PixelLayout, out: Float32Array, offset: number, f: FrameData): void {
+  const { ds } = f;
+  const n = layout.rows * layout.columns;
+  const signed = (us(ds, 'x00280103') ?? 0) === 1;
+  const bitsStored = Math.min(us(ds, 'x00280101') ?? f.bitsAllocated, f.bitsAllocated);
+  const slope = ds1(ds, 'x00281053', 1) || 1;
+  const intercept = ds1(ds, 'x00281052', 0);
+  const b = f.bytes;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const le = !f.bigEndian;
+  // Stored values occupy the low BitsStored bits (HighBit = BitsStored - 1 in every CT we have seen);
+  // mask the rest, and sign-extend when PixelRepresentation is 1.
+  const shift = 32 - bitsStored;
+  if (f.bitsAllocated === 16) {
+    if (le && bitsStored === 16 && b.byteOffset % 2 === 0) {
+      const src = signed ? new Int16Array(b.buffer, b.byteOffset, n) : new Uint16Array(b.buffer, b.byteOffset, n);
+      for (let i = 0; i < n; i++) out[offset + i] = src[i]! * slope + intercept;
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = view.getUint16(2 * i, le);
+      const s = signed ? (v << shift) >> shift : ((v << shift) >>> shift);
+      out[offset + i] = s * slope + intercept;
+    }
+  } else if (f.bitsAllocated === 8) {
+    for (let i = 0; i < n; i++) {
+      const v = b[i]!;
+      const s = signed ? (v << shift) >> shift : ((v << shift) >>> shift);
+      out[offset + i] = s * slope + intercept;
+    }
+  } else if (f.bitsAllocated === 32) {
+    for (let i = 0; i < n; i++) {
+      const s = signed ? view.getInt32(4 * i, le) : view.getUint32(4 * i, le);
+      out[offset + i] = s * slope + intercept;
+    }
+  } else {
+    throw new InputError(`unsupported BitsAllocated ${f.bitsAllocated} in ${file}`, { file });
+  }
+}
