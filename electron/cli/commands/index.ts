@@ -6,5 +6,9 @@ import { importCommand } from './import.js';
 import { seriesListCommand } from './series-list.js';
 import { exportNiftiCommand } from './export-nifti.js';
 import { exportRtstructCommand } from './export-rtstruct.js';
+import { runCommand } from './run.js';
+import { reviewApproveCommand, reviewRejectCommand, reviewResetCommand } from './review.js';
+import { evalCommand } from './eval.js';
+import { evalCohortCommand } from './eval-cohort.js';
 
-export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand];
+export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand];

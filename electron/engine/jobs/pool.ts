@@ -40,10 +40,15 @@ function defaultWorkModule(): string {
 }
 
 function spawnWorker(init: WorkerInit): Worker {
-  // Under tsx (dev, tests, the CLI) the worker is TypeScript and needs tsx's loader too.
-  return IS_TS
-    ? new Worker(new URL('./worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'], workerData: init })
-    : new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+  if (!IS_TS) return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+  // Under tsx (dev, tests, the CLI) the worker is TypeScript and needs tsx's loader too. On Node 20,
+  // `new Worker(url, { execArgv: ['--import', 'tsx'] })` fails with ERR_UNKNOWN_FILE_EXTENSION: the
+  // loader hooks that --import registers are not in place yet when the worker's entry module loads.
+  // So the worker starts from a two-line bootstrap that registers tsx, then imports worker.ts.
+  const api = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData: init });
 }
 
 class Slot {
