@@ -17,13 +17,13 @@
  */
 import { voxelToPatient, type Geometry, type Vec3 } from '../volume/geometry.js';
 import type { Box } from '../localize/localizer.js';
-import { maskIndexBox } from './masks.js';
+import { maskIndexBox, type IndexBox } from './masks.js';
 
 export type BoxConvention = 'centres' | 'edges';
 
 /** Box of the mask's voxel centres in LPS (exact for oblique grids too), or undefined if empty. */
-export function maskBoxLps(mask: Uint8Array, g: Geometry, convention: BoxConvention = 'centres'): Box | undefined {
-  const ib = maskIndexBox(mask, g.dims);
+export function maskBoxLps(mask: Uint8Array, g: Geometry, convention: BoxConvention = 'centres', indexBox?: IndexBox): Box | undefined {
+  const ib = indexBox ?? maskIndexBox(mask, g.dims);
   if (!ib) return undefined;
   const [nx, ny] = g.dims;
   const min: Vec3 = [Infinity, Infinity, Infinity];

@@ -53,6 +53,28 @@ export interface EvaluateOptions {
 }
 
 export function evaluateStructure(name: string, reference: Uint8Array, prediction: Prediction, g: Geometry, opts: EvaluateOptions = {}): StructureMetrics {
+  return inContractOrder(evaluate(name, reference, prediction, g, opts));
+}
+
+/** Keys in the CLI contract's order (name, dice, hd95Mm, surfaceDice2mm, boxIou, wallDistanceMm), then the rest. */
+function inContractOrder(m: StructureMetrics): StructureMetrics {
+  return {
+    name: m.name,
+    dice: m.dice,
+    hd95Mm: m.hd95Mm,
+    surfaceDice2mm: m.surfaceDice2mm,
+    boxIou: m.boxIou,
+    wallDistanceMm: m.wallDistanceMm,
+    volumeDiffCc: m.volumeDiffCc,
+    referenceVolumeCc: m.referenceVolumeCc,
+    predictionVolumeCc: m.predictionVolumeCc,
+    hausdorffMm: m.hausdorffMm,
+    assdMm: m.assdMm,
+    status: m.status,
+  };
+}
+
+function evaluate(name: string, reference: Uint8Array, prediction: Prediction, g: Geometry, opts: EvaluateOptions = {}): StructureMetrics {
   const n = g.dims[0] * g.dims[1] * g.dims[2];
   if (reference.length !== n) throw new RangeError(`reference mask of ${name} has ${reference.length} voxels, the grid ${n}`);
   if (prediction.mask && prediction.mask.length !== n) {
@@ -66,13 +88,13 @@ export function evaluateStructure(name: string, reference: Uint8Array, predictio
   const predBoxIdx = predMask ? maskIndexBox(predMask, g.dims) : undefined;
 
   // Box metrics: stored boxes win over the mask's box (they are what the localiser said).
-  const refBox = refBoxIdx ? maskBoxLps(reference, g, convention) : undefined;
+  const refBox = refBoxIdx ? maskBoxLps(reference, g, convention, refBoxIdx) : undefined;
   let predBox: Box | undefined;
   if (prediction.boxes && prediction.boxes.length > 0) {
     const e = enclosingBox(prediction.boxes)!;
     predBox = convention === 'edges' ? growToVoxelEdges(e, g) : e;
   } else if (predMask && predBoxIdx) {
-    predBox = maskBoxLps(predMask, g, convention);
+    predBox = maskBoxLps(predMask, g, convention, predBoxIdx);
   }
   let iou: number | null = null;
   let wall: number | null = null;

@@ -1,0 +1,49 @@
+/**
+ * The backends a cohort evaluation can run, by name (`eval cohort --backend NAME [--segmenter NAME]`).
+ * A localizer implementation registers here with one line in LOCALIZERS; segmenters likewise. Models
+ * come from the verified manifest of the models folder (models/manifest.ts).
+ */
+import { NotFoundError } from '../errors.js';
+import type { Localizer } from '../localize/localizer.js';
+import { loadManifest, modelPath, requireModel } from '../models/manifest.js';
+import { MedsamSegmenter } from '../segment/medsam.js';
+import type { Segmenter } from '../segment/segmenter.js';
+
+export interface BackendOptions {
+  modelsDir: string;
+}
+
+export type LocalizerFactory = (o: BackendOptions) => Promise<Localizer>;
+export type SegmenterFactory = (o: BackendOptions) => Promise<Segmenter>;
+
+/** Localizers by name. MedLAM (`medlam`) and the atlas localizer (`atlas`) belong here once built. */
+export const LOCALIZERS: Record<string, LocalizerFactory> = {};
+
+export const SEGMENTERS: Record<string, SegmenterFactory> = {
+  medsam: async ({ modelsDir }) => {
+    const manifest = loadManifest(modelsDir);
+    const enc = requireModel(manifest, 'sam-encoder');
+    const dec = requireModel(manifest, 'sam-decoder');
+    return new MedsamSegmenter({
+      encoderFile: modelPath(manifest, enc),
+      decoderFile: modelPath(manifest, dec),
+      encoderSha256: enc.sha256,
+      decoderSha256: dec.sha256,
+    });
+  },
+};
+
+export async function createLocalizer(name: string, o: BackendOptions): Promise<Localizer> {
+  const f = LOCALIZERS[name];
+  if (!f) {
+    const known = Object.keys(LOCALIZERS);
+    throw new NotFoundError(`no localizer backend '${name}' in this build (available: ${known.length > 0 ? known.join(', ') : 'none yet'})`);
+  }
+  return f(o);
+}
+
+export async function createSegmenter(name: string, o: BackendOptions): Promise<Segmenter> {
+  const f = SEGMENTERS[name];
+  if (!f) throw new NotFoundError(`no segmenter backend '${name}' in this build (available: ${Object.keys(SEGMENTERS).join(', ')})`);
+  return f(o);
+}
