@@ -1,0 +1,101 @@
+/**
+ * `export rtstruct` over the archive: the stored result masks of a series (optionally only the
+ * approved ones), or a label map + names put onto the series grid. Names go through exportNames
+ * (TG-263, <= 16 characters, unique), colours and interpreted types come from the structure
+ * catalogue, and the generating algorithm and model hashes are recorded (DESIGN.md "Output").
+ */
+import { InputError, NotFoundError } from '../errors.js';
+import { readLabelNames, structuresFromLabels } from '../eval/sources.js';
+import { labelsOnGrid } from '../eval/resample-labels.js';
+import { readNiftiLabels } from '../nifti/nifti.js';
+import type { Db } from '../store/db.js';
+import { getResultMask, getResults } from '../store/results.js';
+import { catalogueEntry, defaultColor } from '../store/structures.js';
+import { exportNames } from './names.js';
+import { recordExport, usedExportUids } from './exports-log.js';
+import { seriesRefFromArchive } from './series-ref.js';
+import type { StructureInput } from './types.js';
+import { writeRtstruct, type WrittenRtstruct } from './write.js';
+
+export interface ExportResultsOptions {
+  approvedOnly?: boolean;
+  templateSet?: string;
+  simplifyMm?: number;
+  warn?: (message: string) => void;
+}
+
+function styleOf(name: string, db: Db): { color: string; interpretedType: string } {
+  const row = db.prepare('SELECT color, interpreted_type FROM structures WHERE name = ?').get(name) as
+    | { color: string; interpreted_type: string }
+    | undefined;
+  if (row) return { color: row.color, interpretedType: row.interpreted_type };
+  const c = catalogueEntry(name);
+  return { color: c?.color ?? defaultColor(name), interpretedType: c?.interpretedType ?? 'ORGAN' };
+}
+
+function finish(
+  db: Db,
+  out: string,
+  seriesUid: string,
+  structures: StructureInput[],
+  label: string,
+  description: string,
+  opts: { warn?: (m: string) => void; simplifyMm?: number },
+): WrittenRtstruct {
+  const warn = opts.warn;
+  const series = seriesRefFromArchive(db, seriesUid);
+  const { names, renamed } = exportNames(structures.map((s) => s.name));
+  for (const r of renamed) warn?.(`structure ${r.from} exported as ${r.to}`);
+  structures.forEach((s, i) => (s.name = names[i]!));
+  const written = writeRtstruct(out, series, structures, { label, description, usedUids: usedExportUids(db), simplifyMm: opts.simplifyMm ?? 0 });
+  for (const w of written.warnings) warn?.(w);
+  for (const p of written.problems) warn?.(`${p.structure ? `${p.structure}: ` : ''}${p.message}`);
+  recordExport(db, { seriesUid, kind: 'rtstruct', path: out, sopInstanceUid: written.sopInstanceUid, seriesInstanceUid: written.seriesInstanceUid });
+  return written;
+}
+
+/** The stored results of a series (the masks a segmenter wrote) as an RTSTRUCT. */
+export function exportResultsRtstruct(db: Db, seriesUid: string, out: string, opts: ExportResultsOptions = {}): WrittenRtstruct {
+  const rows = getResults(db, seriesUid, opts.templateSet).filter((r) => r.hasMask);
+  if (rows.length === 0) throw new NotFoundError(`series ${seriesUid} has no segmented structures to export: run segment first, or pass --labels/--names`, { seriesUid });
+  const sets = new Set(rows.map((r) => r.templateSet));
+  if (sets.size > 1) throw new InputError(`series ${seriesUid} has results from several template sets (${[...sets].join(', ')}): choose one`, { seriesUid });
+  const chosen = opts.approvedOnly ? rows.filter((r) => r.reviewState === 'approved') : rows.filter((r) => r.reviewState !== 'rejected');
+  for (const r of rows) if (!chosen.includes(r)) opts.warn?.(`structure ${r.structure} left out (review state ${r.reviewState})`);
+  if (chosen.length === 0) throw new NotFoundError(`series ${seriesUid} has no ${opts.approvedOnly ? 'approved ' : ''}structures to export`, { seriesUid });
+  const set = [...sets][0]!;
+  const models = new Map<string, string>();
+  for (const r of chosen) for (const m of r.models) models.set(m.name, m.sha256);
+  const modelText = [...models].map(([n, h]) => `${n}:${h.slice(0, 12)}`).join(' ');
+  const structures: StructureInput[] = chosen.map((r) => {
+    const edited = (r.flags as string[]).includes('edited');
+    const gen = `Delineate ${[r.localizer, r.segmenter].filter(Boolean).join('+')} set ${set} ${modelText}`.trim();
+    return {
+      name: r.structure,
+      ...styleOf(r.structure, db),
+      mask: getResultMask(db, r.id)!,
+      generationAlgorithm: edited ? 'MANUAL' : 'AUTOMATIC',
+      generationDescription: gen.length > 64 ? gen.slice(0, 64) : gen,
+    };
+  });
+  const description = `Delineate (MedLSAM) template set ${set}; models ${[...models].map(([n, h]) => `${n} sha256:${h}`).join(', ') || 'none recorded'}`;
+  return finish(db, out, seriesUid, structures, set.slice(0, 16), description, opts);
+}
+
+/** A label map (NIfTI) with its names JSON, put onto the series grid, as an RTSTRUCT. */
+export function exportLabelsRtstruct(db: Db, seriesUid: string, labelsFile: string, namesFile: string, out: string, opts: { warn?: (m: string) => void; simplifyMm?: number } = {}): WrittenRtstruct {
+  const series = seriesRefFromArchive(db, seriesUid);
+  const lv = readNiftiLabels(labelsFile);
+  const names = readLabelNames(namesFile);
+  const labels = labelsOnGrid(lv, series.geometry, { file: labelsFile, seriesUid });
+  const structures: StructureInput[] = structuresFromLabels(labels, names).map((s) => ({
+    name: s.name,
+    ...styleOf(s.name, db),
+    mask: s.mask!,
+    generationAlgorithm: 'AUTOMATIC' as const,
+    generationDescription: `from label map ${labelsFile.split(/[\\/]/).pop() ?? ''}`.slice(0, 64),
+  }));
+  // Label values named but absent from the map are not structures of this scan.
+  const present = structures.filter((s) => s.mask!.some((v) => v !== 0));
+  return finish(db, out, seriesUid, present, 'Labels', `from label map ${labelsFile} with names ${namesFile}`, opts);
+}
