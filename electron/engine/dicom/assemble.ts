@@ -100,7 +100,8 @@ export function assembleSeries<S extends SliceInput>(input: S[], seriesLabel: st
     }
   }
   if (usable.length === 0) {
-    throw new UnsupportedError(`series ${seriesLabel} has no slice with usable geometry`, { seriesUid: seriesLabel });
+    const why = dropped[0] ? ` (${dropped[0].reason})` : '';
+    throw new UnsupportedError(`series ${seriesLabel} has no slice with usable geometry${why}`, { seriesUid: seriesLabel });
   }
   // Majority orientation and matrix; the rest (localizers, reformats) is dropped.
   const groups = new Map<string, S[]>();

@@ -34,7 +34,10 @@ function load(pkg: string, className: string): Promise<Ctor> {
   let p = modules.get(pkg);
   if (!p) {
     const factory = require(`${pkg}/decodewasmjs`) as Factory;
-    p = factory().then((m) => m[className] as Ctor);
+    // The modules print progress ("[INFO] Start to read j2k main header") through print/printErr,
+    // which default to stdout: silence them, or `--json` output is no longer one document.
+    const quiet = (): void => undefined;
+    p = factory({ print: quiet, printErr: quiet }).then((m) => m[className] as Ctor);
     modules.set(pkg, p);
   }
   return p;
