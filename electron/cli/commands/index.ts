@@ -10,5 +10,7 @@ import { runCommand } from './run.js';
 import { reviewApproveCommand, reviewRejectCommand, reviewResetCommand } from './review.js';
 import { evalCommand } from './eval.js';
 import { evalCohortCommand } from './eval-cohort.js';
+import { segmentCommand } from './segment.js';
+import { exportLabelsCommand } from './export-labels.js';
 
-export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand];
+export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand];
