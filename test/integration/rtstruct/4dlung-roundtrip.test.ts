@@ -12,6 +12,9 @@ import { readRtstruct, rasterizeStructures } from '../../../electron/engine/rtst
 import { seriesRefFromArchive } from '../../../electron/engine/rtstruct/series-ref.js';
 import { writeRtstruct } from '../../../electron/engine/rtstruct/write.js';
 import { INTERPRETED_TYPES } from '../../../electron/engine/rtstruct/preflight.js';
+import { deriveTemplatesFromRtstruct } from '../../../electron/engine/rtstruct/derive.js';
+import { getTemplateSet } from '../../../electron/engine/store/templates.js';
+import { patientToVoxel } from '../../../electron/engine/volume/geometry.js';
 import { requireData, tempDir } from '../../helpers/data.js';
 import { dciodvfyErrors } from '../../unit/rtstruct/fixtures.js';
 
@@ -84,4 +87,32 @@ test('4D-Lung RTSTRUCT: import -> re-export -> re-import keeps every contour wit
     t.diagnostic(`${s.name}: ${s.contours.length} contours, max point shift ${worst.toExponential(2)} mm, Dice ${dsc.toFixed(4)}, ${masks0[i]!.voxels} voxels`);
     assert.ok(dsc >= 0.98, `${s.name}: Dice ${dsc}`);
   });
+});
+
+test('template derive from the 4D-Lung RTSTRUCT: six extreme points per ROI inside its contours, stored as rtstruct members', async (t) => {
+  const ctDir = requireData(t, '4dlung/ct');
+  const rsFile = requireData(t, '4dlung/rtstruct/1-1.dcm');
+  if (!ctDir || !rsFile) return;
+  const dir = tempDir(t);
+  const db = openDatabase(join(dir, 'db.sqlite'));
+  t.after(() => db.close());
+  const imported = await importPaths(db, [ctDir]);
+  const seriesUid = imported.series[0]!.seriesUid;
+  const r = deriveTemplatesFromRtstruct(db, { set: 'Thorax', seriesUid, file: rsFile, structures: ['Tumor_c40', 'Vertebra_c40'] });
+  assert.deepEqual(r.structures.map((s) => s.name), ['Tumor_c40', 'Vertebra_c40']);
+  const series = seriesRefFromArchive(db, seriesUid);
+  const rt = readRtstruct(rsFile);
+  const masks = rasterizeStructures(rt, series.geometry);
+  for (const s of r.structures) {
+    assert.equal(s.points.length, 6);
+    const m = masks.find((x) => x.name === s.roiName)!;
+    for (const p of s.points) {
+      const v = patientToVoxel(series.geometry, p).map(Math.round) as [number, number, number];
+      const [w, h] = series.geometry.dims;
+      assert.equal(m.mask[v[0] + w * (v[1] + h * v[2])], 1, `${s.name}: extreme point ${p} is inside the contours`);
+    }
+  }
+  const set = getTemplateSet(db, 'Thorax');
+  assert.deepEqual(set.structures.map((s) => [s.name, s.members[0]!.source]), [['Tumor_c40', 'rtstruct'], ['Vertebra_c40', 'rtstruct']]);
+  assert.throws(() => deriveTemplatesFromRtstruct(db, { set: 'Thorax', seriesUid, file: rsFile, structures: ['Liver'] }), /no usable ROI named liver/);
 });
