@@ -106,7 +106,8 @@ function evaluate(name: string, reference: Uint8Array, prediction: Prediction, g
   }
 
   const refEmpty = !refBoxIdx;
-  const predEmpty = !predBoxIdx && !predBox;
+  // With a mask, emptiness is the mask's; a localisation-only prediction is empty without boxes.
+  const predEmpty = predMask ? !predBoxIdx : !predBox;
   const status: MetricStatus =
     refEmpty && predEmpty ? 'both-empty' : refEmpty ? 'reference-empty' : predEmpty ? 'prediction-empty' : predMask ? 'ok' : 'boxes-only';
 
