@@ -1,0 +1,106 @@
+/**
+ * The one place that picks the localizer and the segmenter (DESIGN.md "Models"): MedLAM and
+ * MedSAM when the models folder holds their files and every sha256 matches the manifest; otherwise
+ * the weight-free atlas backend, so a fresh install without weights still produces contours. Each is
+ * chosen on its own (a folder with only SAM weights gives atlas localization + MedSAM), and
+ * `backend` forces a choice: 'medlam' refuses to fall back and names the file at fault.
+ * Runs record what was chosen, with the model hashes (jobs/runs.ts recordBackends).
+ */
+import { DelineateError, InputError } from './errors.js';
+import type { Localizer } from './localize/localizer.js';
+import type { Segmenter } from './segment/segmenter.js';
+import { checkModels, findModel, readManifest, type ModelManifest } from './models/manifest.js';
+import { medsamFromModelsDir } from './segment/factory.js';
+
+export type BackendName = 'medlam' | 'atlas';
+
+export interface BackendRequest {
+  /** Models folder; absent, missing or unverified means the weight-free backend. */
+  modelsDir?: string;
+  /** Force a backend for both steps. */
+  backend?: string;
+}
+
+export interface SelectedBackends {
+  localizer: Localizer;
+  segmenter: Segmenter;
+  /** Why each was chosen, for the log and the run's record ("MedLAM models verified", ...). */
+  reasons: string[];
+}
+
+export interface ModelsStatus {
+  medlam: { ok: boolean; problem?: string };
+  sam: { ok: boolean; problem?: string };
+}
+
+/** Which model families are present and verified in a folder (hashes checked). */
+export function modelsStatus(dir: string | undefined): ModelsStatus {
+  const none = (problem: string): ModelsStatus => ({ medlam: { ok: false, problem }, sam: { ok: false, problem } });
+  if (!dir) return none('no models folder configured');
+  let manifest: ModelManifest;
+  try {
+    manifest = readManifest(dir);
+  } catch (e) {
+    return none((e as Error).message);
+  }
+  const checks = new Map(checkModels(manifest).map((c) => [c.name, c]));
+  const family = (roles: string[]): { ok: boolean; problem?: string } => {
+    for (const role of roles) {
+      const m = findModel(manifest, role);
+      if (!m) return { ok: false, problem: `models folder ${manifest.dir} has no model with role ${role}` };
+      const c = checks.get(m.name);
+      if (!c?.ok) return { ok: false, problem: `model ${m.name}: ${c?.problem ?? 'failed verification'}` };
+    }
+    return { ok: true };
+  };
+  return { medlam: family(['medlam-full']), sam: family(['sam-encoder', 'sam-decoder']) };
+}
+
+function parseBackend(name: string | undefined): BackendName | undefined {
+  if (name === undefined) return undefined;
+  if (name === 'medlam' || name === 'medsam') return 'medlam';
+  if (name === 'atlas') return 'atlas';
+  throw new InputError(`unknown backend '${name}' (known: medlam, atlas)`);
+}
+
+function medlamLocalizer(_dir: string): Promise<Localizer> {
+  return Promise.reject(new DelineateError('not-found', 'the MedLAM localizer is not part of this build'));
+}
+
+function atlasLocalizer(): Promise<Localizer> {
+  return Promise.reject(new DelineateError('not-found', 'the atlas localizer is not part of this build'));
+}
+
+function atlasSegmenter(): Promise<Segmenter> {
+  return Promise.reject(new DelineateError('not-found', 'the atlas segmenter is not part of this build'));
+}
+
+export async function selectBackends(req: BackendRequest = {}): Promise<SelectedBackends> {
+  const forced = parseBackend(req.backend);
+  const status = modelsStatus(req.modelsDir);
+  const reasons: string[] = [];
+  if (forced === 'medlam') {
+    for (const [what, s] of [['MedLAM', status.medlam], ['MedSAM', status.sam]] as const) {
+      if (!s.ok) throw new DelineateError('model', `backend medlam was asked for but the ${what} models are not usable: ${s.problem ?? 'unknown problem'}`, { file: req.modelsDir });
+    }
+  }
+  const useMedlam = forced !== 'atlas' && status.medlam.ok;
+  const useMedsam = forced !== 'atlas' && status.sam.ok;
+  let localizer: Localizer;
+  if (useMedlam) {
+    localizer = await medlamLocalizer(req.modelsDir!);
+    reasons.push('localizer MedLAM: models verified');
+  } else {
+    localizer = await atlasLocalizer();
+    reasons.push(`localizer atlas: ${forced === 'atlas' ? 'asked for' : status.medlam.problem ?? 'no MedLAM models'}`);
+  }
+  let segmenter: Segmenter;
+  if (useMedsam) {
+    segmenter = medsamFromModelsDir(req.modelsDir!);
+    reasons.push('segmenter MedSAM: models verified');
+  } else {
+    segmenter = await atlasSegmenter();
+    reasons.push(`segmenter atlas: ${forced === 'atlas' ? 'asked for' : status.sam.problem ?? 'no SAM models'}`);
+  }
+  return { localizer, segmenter, reasons };
+}
