@@ -154,7 +154,9 @@ export class MprViewer {
   async load(handle: VolumeHandle, voxels: Voxels): Promise<void> {
     const engine = (this.engine ??= this.setup());
     const previous = this.volumeId;
-    const volumeId = `delineateLocal:${handle.seriesUid}:${++this.loads}`;
+    // No ':' in the id: Cornerstone reads the text before ':' in the slice imageIds as an image-loader
+    // scheme and, finding none registered, fails while computing a default VOI from the middle slice.
+    const volumeId = `delineateLocal_${handle.seriesUid}_${++this.loads}`;
     const dir = cornerstoneDirection(handle.direction);
     volumeLoader.createLocalVolume(volumeId, {
       metadata: {
