@@ -7,6 +7,7 @@
  *
  * The backend is any Localizer, with an optional Segmenter; without one, only the box metrics exist.
  */
+import { createHash } from 'node:crypto';
 import { CancelledError, DelineateError, throwIfAborted } from '../errors.js';
 import type { Localizer, LocalizedStructure, Progress, StructureTemplates } from '../localize/localizer.js';
 import { extremePointsFromLabels } from '../localize/extreme-points.js';
@@ -53,6 +54,17 @@ export interface LeaveOneOutResult {
   /** Cases or structures not scored, with why (a failed case does not stop the cohort). */
   skipped: CohortSkip[];
   timingsMs: { caseId: string; localize: number; segment: number; evaluate: number }[];
+}
+
+/**
+ * The per-query template set name. Localizers cache support features by set name, so the name must
+ * change whenever the templates do: it carries a hash of every member's id and points (two cohort
+ * folders that both have a case 'pt_4' must not share a cache entry).
+ */
+export function templateSetKey(prefix: string, queryId: string, templates: StructureTemplates[]): string {
+  const h = createHash('sha256');
+  for (const t of templates) h.update(JSON.stringify([t.name, t.members.map((m) => [m.seriesUid, m.points])]));
+  return `${prefix}-without-${queryId}-${h.digest('hex').slice(0, 12)}`;
 }
 
 function maskOf(labels: LabelVolume, value: number): Uint8Array {
@@ -113,7 +125,7 @@ export async function runLeaveOneOut(cases: CohortCase[], opts: LeaveOneOutOptio
       const localized = await opts.localizer.localize({
         seriesUid: query.id,
         query: volume,
-        templateSet: `${setName}-without-${query.id}`,
+        templateSet: templateSetKey(setName, query.id, templates),
         structures: templates,
         mode,
         ...(opts.signal ? { signal: opts.signal } : {}),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runLeaveOneOut, type CohortCase } from '../../../electron/engine/eval/cohort.js';
+import { runLeaveOneOut, templateSetKey, type CohortCase } from '../../../electron/engine/eval/cohort.js';
 import type { Vec3 } from '../../../electron/engine/volume/geometry.js';
 import type { LabelVolume, Volume } from '../../../electron/engine/volume/volume.js';
 import { boxMask, grid } from './helpers.js';
@@ -36,13 +36,16 @@ test('leave-one-out: templates exclude the query, known displacements give known
   const r = await runLeaveOneOut(list, { localizer, segmenter, names: new Map([[1, 'Cube'], [2, 'Bar']]), setName: 'unit' });
 
   assert.deepEqual(
-    localizer.calls.map((c) => [c.query, c.templateSet, c.members]),
+    localizer.calls.map((c) => [c.query, c.templateSet.replace(/-[0-9a-f]{12}$/, ''), c.members]),
     [
       ['c0', 'unit-without-c0', { Cube: ['c1', 'c2'], Bar: ['c1'] }],
       ['c1', 'unit-without-c1', { Cube: ['c0', 'c2'] }],
       ['c2', 'unit-without-c2', { Cube: ['c0', 'c1'], Bar: ['c1'] }],
     ],
   );
+  // Set names differ per query and carry a hash of the templates (support caches are keyed by them).
+  assert.equal(new Set(localizer.calls.map((c) => c.templateSet)).size, 3);
+  assert.match(localizer.calls[0]!.templateSet, /^unit-without-c0-[0-9a-f]{12}$/);
   // Bar has no template when c1 is the query (no other case has it): skipped, with the reason.
   assert.deepEqual(r.skipped, [{ caseId: 'c1', structure: 'Bar', reason: 'no other case contains it, so it has no template' }]);
   const cube = r.rows.filter((x) => x.name === 'Cube');
@@ -79,4 +82,13 @@ test('leave-one-out without a segmenter scores boxes only; a failing case is rep
   assert.deepEqual(r.skipped, [{ caseId: 'c2', reason: 'query c2 could not be read' }]);
   await assert.rejects(runLeaveOneOut(list.slice(0, 1), { localizer, names: values as unknown as Map<number, string> }), /at least two cases/);
   await assert.rejects(runLeaveOneOut(list, { localizer, names: new Map([[1, 'Cube']]), structures: ['Liver'] }), /structure Liver is not in the label names \(Cube\)/);
+});
+
+test('template set keys change with the templates, not only with the query id', () => {
+  const member = (id: string, z: number) => ({ seriesUid: id, points: [[0, 0, z]] as Vec3[], loadVolume: async (): Promise<Volume> => ({ ...grid([1, 1, 1]), data: new Float32Array(1) }) });
+  const a = templateSetKey('loo', 'pt_4', [{ name: 'Brainstem', members: [member('pt_13', 1)] }]);
+  const b = templateSetKey('loo', 'pt_4', [{ name: 'Brainstem', members: [member('pt_13', 2)] }]);
+  const c = templateSetKey('loo', 'pt_4', [{ name: 'Brainstem', members: [member('pt_13', 1)] }]);
+  assert.notEqual(a, b);
+  assert.equal(a, c);
 });
