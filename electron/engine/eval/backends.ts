@@ -5,8 +5,7 @@
  */
 import { NotFoundError } from '../errors.js';
 import type { Localizer } from '../localize/localizer.js';
-import { loadManifest, modelPath, requireModel } from '../models/manifest.js';
-import { MedsamSegmenter } from '../segment/medsam.js';
+import { medsamFromModelsDir } from '../segment/factory.js';
 import type { Segmenter } from '../segment/segmenter.js';
 
 export interface BackendOptions {
@@ -20,17 +19,7 @@ export type SegmenterFactory = (o: BackendOptions) => Promise<Segmenter>;
 export const LOCALIZERS: Record<string, LocalizerFactory> = {};
 
 export const SEGMENTERS: Record<string, SegmenterFactory> = {
-  medsam: async ({ modelsDir }) => {
-    const manifest = loadManifest(modelsDir);
-    const enc = requireModel(manifest, 'sam-encoder');
-    const dec = requireModel(manifest, 'sam-decoder');
-    return new MedsamSegmenter({
-      encoderFile: modelPath(manifest, enc),
-      decoderFile: modelPath(manifest, dec),
-      encoderSha256: enc.sha256,
-      decoderSha256: dec.sha256,
-    });
-  },
+  medsam: async ({ modelsDir }) => medsamFromModelsDir(modelsDir),
 };
 
 export async function createLocalizer(name: string, o: BackendOptions): Promise<Localizer> {
