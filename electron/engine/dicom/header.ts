@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import type { Vec3 } from '../volume/geometry.js';
 import { decodeText, encodingFor } from './charset.js';
 import { describeThrown, parseDicomBytes } from './parse.js';
-import { isSupportedTransferSyntax, transferSyntaxName } from './transfer-syntax.js';
+import { isSupportedTransferSyntax, pixelEncoding, transferSyntaxName } from './transfer-syntax.js';
 
 export interface ImageHeader {
   kind: 'image';
@@ -212,6 +212,12 @@ export function readHeader(path: string, bytes: Uint8Array, size: number, mtimeM
   if (![8, 16, 32].includes(bitsAllocated)) return skip(`unsupported BitsAllocated ${bitsAllocated}`);
   if (samples !== 1) return skip(`colour image (SamplesPerPixel ${samples}) is not a CT slice`);
   const encapsulated = pixel.hadUndefinedLength === true;
+  const native = ['native', 'native-be'].includes(pixelEncoding(transferSyntax) ?? '');
+  if (encapsulated === native) {
+    return skip(
+      `pixel data is ${encapsulated ? 'encapsulated' : 'not encapsulated'} but the transfer syntax ${transferSyntaxName(transferSyntax)} requires ${native ? 'native' : 'encapsulated'} pixel data (PS3.5 A.4)`,
+    );
+  }
   if (!encapsulated) {
     const need = (rows * columns * bitsAllocated) / 8;
     if (pixel.length < need) return skip(`pixel data holds ${pixel.length} bytes, ${columns}x${rows}x${bitsAllocated} bits needs ${need}`);

@@ -70,8 +70,14 @@ export interface Parsed {
   part10: boolean;
 }
 
-/** Parses DICOM bytes; throws InputError naming `file` when they are not a readable DICOM dataset. */
+/** Parses DICOM bytes; throws InputError naming `file` when they are not a readable, complete DICOM dataset. */
 export function parseDicomBytes(bytes: Uint8Array, file: string, opts: ParseOptions = {}): Parsed {
+  const parsed = parseLenient(bytes, file, opts);
+  checkComplete(parsed.dataSet, file, opts.headerOnly ?? false);
+  return parsed;
+}
+
+function parseLenient(bytes: Uint8Array, file: string, opts: ParseOptions): Parsed {
   const base = { inflater, ...(opts.headerOnly ? { untilTag: PIXEL_DATA } : {}) };
   const hasPrefix = bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
   try {
@@ -88,18 +94,35 @@ export function parseDicomBytes(bytes: Uint8Array, file: string, opts: ParseOpti
     }
     const ts = guessRawSyntax(bytes);
     if (!ts) throw new InputError(`not a DICOM file: ${file} (no DICM prefix and no DICOM dataset at the start)`, { file });
-    // A raw dataset that begins with a meta group (0002) parses with the meta reader; otherwise tell
-    // dicom-parser the syntax (it then reads the dataset from byte 0).
     const dataSet = dicomParser.parseDicom(bytes, { ...base, TransferSyntaxUID: ts });
     return { dataSet, transferSyntax: dataSet.elements.x00020010 ? transferSyntaxOf(dataSet) : ts, part10: false };
   } catch (e) {
     if (e instanceof InputError) throw e;
-    const msg = describeThrown(e);
-    const truncated = /buffer overread|attempt to read past end|end of buffer|past the end/i.test(msg);
-    throw new InputError(
-      truncated ? `truncated or corrupt DICOM file ${file}: ${msg}` : `unreadable DICOM file ${file}: ${msg}`,
-      { file },
-    );
+    return failure(e, file);
+  }
+}
+
+function failure(e: unknown, file: string): never {
+  const msg = describeThrown(e);
+  const truncated = /buffer overread|attempt to read past end|end of buffer|past the end/i.test(msg);
+  throw new InputError(truncated ? `truncated or corrupt DICOM file ${file}: ${msg}` : `unreadable DICOM file ${file}: ${msg}`, { file });
+}
+
+/**
+ * dicom-parser tolerates some truncations silently: a sequence of undefined length cut short only
+ * adds an 'eof encountered' warning, and the last element's value may run past the end (seen on a
+ * truncated copy of the 4D-Lung RTSTRUCT). Both mean the file is incomplete.
+ */
+function checkComplete(ds: DataSet, file: string, headerOnly: boolean): void {
+  const eof = ds.warnings.find((w) => /eof encountered/i.test(w));
+  if (eof) throw new InputError(`truncated DICOM file ${file}: ${eof}`, { file });
+  const end = ds.byteArray.length;
+  for (const el of Object.values(ds.elements)) {
+    if (headerOnly && el.tag === PIXEL_DATA) continue;
+    if (el.hadUndefinedLength) continue;
+    if (el.dataOffset + el.length > end) {
+      throw new InputError(`truncated DICOM file ${file}: element (${el.tag.slice(1, 5)},${el.tag.slice(5)}) ends past the end of the file`, { file });
+    }
   }
 }
 
