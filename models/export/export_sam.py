@@ -147,6 +147,27 @@ def write_manifest(out, name, enc_file, dec_file, source):
     os.replace(tmp, path)
 
 
+def quantize_encoder(out, name, enc_file, source):
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as e:
+        sys.exit(f'--quantize-encoder needs the onnxruntime Python package ({e})')
+    q_file = f'{name}_encoder_int8.onnx'
+    quantize_dynamic(os.path.join(out, enc_file), os.path.join(out, q_file), op_types_to_quantize=['MatMul'], weight_type=QuantType.QInt8)
+    path = os.path.join(out, 'manifest.json')
+    with open(path) as f:
+        manifest = json.load(f)
+    manifest['models'] = [m for m in manifest['models'] if m.get('name') != f'{name}-encoder-int8']
+    manifest['models'].append({
+        'name': f'{name}-encoder-int8', 'role': 'sam-encoder-int8', 'file': q_file, 'sha256': sha256(os.path.join(out, q_file)),
+        'inputs': ['image'], 'outputs': ['image_embeddings'], 'constants': MEDSAM_CONSTANTS, 'source': source,
+    })
+    with open(path + '.tmp', 'w') as f:
+        json.dump(manifest, f, indent=1)
+        f.write('\n')
+    os.replace(path + '.tmp', path)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
@@ -160,6 +181,8 @@ def main():
     p.add_argument('--out', required=True, help='models folder (manifest.json is created or updated)')
     p.add_argument('--name', default='medsam', help='model name prefix in the manifest and file names')
     p.add_argument('--opset', type=int, default=17)
+    p.add_argument('--quantize-encoder', action='store_true',
+                   help='also write <name>_encoder_int8.onnx (dynamic int8 MatMul weights; needs the onnxruntime Python package), role sam-encoder-int8')
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_grad_enabled(False)
@@ -171,6 +194,8 @@ def main():
         source = {'random_seed': args.random_seed, 'model_type': args.model_type if not args.embed_dim else 'custom',
                   'embed_dim': args.embed_dim, 'note': 'random weights: for benchmarks and tests, not for patients'}
     write_manifest(args.out, args.name, enc_file, dec_file, source)
+    if args.quantize_encoder:
+        quantize_encoder(args.out, args.name, enc_file, source)
     print(json.dumps({'out': args.out, 'encoder': enc_file, 'decoder': dec_file}))
 
 

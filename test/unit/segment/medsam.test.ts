@@ -169,3 +169,7 @@ test('the models folder manifest gives files, hashes and constants', async () =>
   const [r] = await s.segment({ seriesUid: 'mf', volume: v, structures: [{ name: 'A', boxes: [lpsBox(v, [8, 10, 3], [22, 24, 3])] }] });
   assert.equal(r?.voxels, 99);
 });
+
+test('the quantized encoder is opt-in and refused clearly when the folder has none', () => {
+  assert.throws(() => medsamFromModelsDir(FIX, { quantizedEncoder: true }), /sam-encoder-int8/);
+});
