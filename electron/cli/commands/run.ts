@@ -10,9 +10,7 @@
 import type { Command } from '../command.js';
 import { bool, list, req, str } from '../args.js';
 import { DelineateError, InputError } from '../../engine/errors.js';
-import { createOrFindRun } from '../../engine/jobs/runs.js';
-import { runBatch } from '../../engine/jobs/runner.js';
-import { WorkerExecutor } from '../../engine/jobs/pool.js';
+import { startBatch } from '../../engine/jobs/batch.js';
 import { createProgressPrinter } from '../../engine/jobs/progress.js';
 import { defaultModelsDir } from '../../engine/paths.js';
 import type { ItemStatus } from '../../engine/jobs/types.js';
@@ -48,32 +46,21 @@ export const runCommand: Command = {
     const workersText = str(args, 'workers') ?? '1';
     const workers = Number(workersText);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new InputError(`option --workers must be an integer from 1 to 64, not '${workersText}'`);
-    if (ctx.dbPath === ':memory:') throw new InputError('run needs a database file (--db FILE): its workers open their own connections');
     const backend = str(args, 'backend');
-    const db = ctx.db();
-    const { run, resumed } = createOrFindRun(db, {
-      templateSet: set,
-      series: all ? 'all' : series,
-      mode,
-      fresh: bool(args, 'new'),
-      createdBy: process.env.USER ?? process.env.USERNAME ?? '',
-    });
-    if (resumed && run.status !== 'done') ctx.log(`resuming run ${run.id}`);
-    const executor = new WorkerExecutor({
-      db,
+    const batch = startBatch({
+      db: ctx.db(),
+      dbPath: ctx.dbPath,
+      request: { templateSet: set, series: all ? 'all' : series, mode, fresh: bool(args, 'new'), createdBy: process.env.USER ?? process.env.USERNAME ?? '' },
       workers,
-      options: { dbPath: ctx.dbPath, modelsDir: str(args, 'models') ?? defaultModelsDir(), ...(backend !== undefined ? { backend } : {}) },
-    });
-    const res = await runBatch({
-      db,
-      runId: run.id,
-      executor,
-      signal: ctx.signal,
+      modelsDir: str(args, 'models') ?? defaultModelsDir(),
+      ...(backend !== undefined ? { backend } : {}),
       retryFailed: bool(args, 'retry-failed'),
-      onEvent: createProgressPrinter((s) => process.stderr.write(s), process.stderr.isTTY === true),
+      signal: ctx.signal,
     });
+    batch.events.on('event', createProgressPrinter((s) => process.stderr.write(s), process.stderr.isTTY === true));
+    const res = await batch.done;
     if (res.status === 'cancelled') {
-      throw new DelineateError('cancelled', `run ${run.id} of template set '${set}' was cancelled; run the same command again to resume it`, { templateSet: set });
+      throw new DelineateError('cancelled', `run ${batch.runId} of template set '${set}' was cancelled; run the same command again to resume it`, { templateSet: set });
     }
     return {
       runId: res.runId,

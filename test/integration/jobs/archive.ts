@@ -7,7 +7,7 @@
  */
 import { truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase } from '../../../electron/engine/store/db.js';
+import { openJobsDb } from '../../unit/jobs/helpers.js';
 import { importPaths } from '../../../electron/engine/dicom/import.js';
 import { addTemplateMember } from '../../../electron/engine/store/templates.js';
 import { getSeriesGeometry } from '../../../electron/engine/store/archive.js';
@@ -84,7 +84,7 @@ export async function makeBatchArchive(dir: string, opts: { count: number; corru
   for (let k = 1; k <= opts.count; k++) queries.push(phantom(join(dir, `series${k}`), `batch-${k}`, k));
   const bad = opts.corrupt ? phantom(join(dir, 'corrupt'), 'batch-corrupt', opts.count + 1) : undefined;
   const dbFile = join(dir, 'archive.sqlite');
-  const db = openDatabase(dbFile);
+  const db = openJobsDb(dbFile);
   try {
     const imported = await importPaths(db, [join(dir, 'template'), ...queries.map((_, k) => join(dir, `series${k + 1}`)), ...(bad ? [join(dir, 'corrupt')] : [])]);
     if (imported.series.length !== opts.count + 1 + (bad ? 1 : 0)) {

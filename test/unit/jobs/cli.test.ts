@@ -1,0 +1,76 @@
+// `delineate review ...` and the argument checks of `delineate run`, in process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { main } from '../../../electron/cli/main.js';
+import { createOrFindRun } from '../../../electron/engine/jobs/runs.js';
+import { runBatch } from '../../../electron/engine/jobs/runner.js';
+import { InlineExecutor } from '../../../electron/engine/jobs/executor.js';
+import { auditTrail } from '../../../electron/engine/audit/audit.js';
+import { tempDir } from '../../helpers/data.js';
+import { fakeWork, openJobsDb, seedArchive } from './helpers.js';
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
+
+async function seeded(t: import('node:test').TestContext): Promise<string> {
+  const file = join(tempDir(t), 'db.sqlite');
+  const db = openJobsDb(file);
+  seedArchive(db, ['1.2.1']);
+  const { run } = createOrFindRun(db, { templateSet: 'HN', series: ['1.2.1'] });
+  await runBatch({ db, runId: run.id, executor: new InlineExecutor(db, fakeWork()) });
+  db.close();
+  return file;
+}
+
+test('review approve and reject print one JSON document and are audited', async (t) => {
+  const file = await seeded(t);
+  const a = await cli(['review', 'approve', '--series', '1.2.1', '--structure', 'Brainstem', '--reviewer', 'A. Physicist', '--db', file, '--json']);
+  assert.equal(a.code, 0, a.err);
+  const doc = JSON.parse(a.out) as Record<string, unknown>;
+  assert.deepEqual({ ...doc, resultId: typeof doc.resultId }, {
+    seriesUid: '1.2.1', templateSet: 'HN', structure: 'Brainstem', reviewState: 'approved', reviewer: 'A. Physicist', resultId: 'number',
+  });
+  const r = await cli(['review', 'reject', '--series', '1.2.1', '--structure', 'SpinalCord', '--reviewer', 'B', '--set', 'HN', '--db', file, '--json']);
+  assert.equal(r.code, 0, r.err);
+  const missing = await cli(['review', 'approve', '--series', '1.2.1', '--structure', 'Heart', '--reviewer', 'B', '--db', file, '--json']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /series 1\.2\.1 has no result for structure Heart/);
+  assert.equal(missing.out, '');
+  const db = openJobsDb(file);
+  t.after(() => db.close());
+  assert.deepEqual(auditTrail(db, { seriesUid: '1.2.1' }).filter((e) => e.actorKind === 'user').map((e) => [e.structure, e.action, e.actor]), [
+    ['Brainstem', 'approved', 'A. Physicist'],
+    ['SpinalCord', 'rejected', 'B'],
+  ]);
+});
+
+test('run refuses unclear requests before touching anything', async (t) => {
+  const file = await seeded(t);
+  const both = await cli(['run', '--set', 'HN', '--series', '1.2.1', '--all', '--db', file, '--json']);
+  assert.equal(both.code, 2, 'a usage error');
+  assert.match(both.err, /--series or --all is required \(not both\)/);
+  const mode = await cli(['run', '--set', 'HN', '--all', '--mode', 'xyz', '--db', file, '--json']);
+  assert.equal(mode.code, 2);
+  assert.match(mode.err, /--mode must be wpl or spl/);
+  const set = await cli(['run', '--set', 'Nope', '--all', '--db', file, '--json']);
+  assert.equal(set.code, 1);
+  assert.match(set.err, /template set 'Nope' does not exist/);
+  const series = await cli(['run', '--set', 'HN', '--series', '9.9', '--db', file, '--json']);
+  assert.match(series.err, /series 9\.9 is not in the archive/);
+  const db = openJobsDb(file);
+  t.after(() => db.close());
+  assert.deepEqual(db.prepare('SELECT count(*) AS n FROM runs').get(), { n: 1 }, 'only the seeded run exists');
+});
