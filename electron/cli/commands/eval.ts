@@ -19,6 +19,8 @@ export interface EvalOutput extends EvalReport {
   reference: string;
   prediction: string;
   boxConvention: BoxConvention;
+  /** Problems met while building masks (contours that fit no slice, ...). */
+  warnings: string[];
 }
 
 export function boxConventionOf(a: ParsedArgs): BoxConvention {
@@ -71,9 +73,11 @@ export const evalCommand: Command = {
       toleranceMm: toleranceOf(a),
       only: list(a, 'structures'),
     });
+    const warnings = [...(reference.warnings ?? []), ...(prediction.warnings ?? [])];
+    for (const w of warnings) ctx.log(`warning: ${w}`);
     for (const name of report.unmatched.reference) ctx.log(`not scored: reference structure ${name} has no prediction`);
     for (const name of report.unmatched.prediction) ctx.log(`not scored: predicted structure ${name} has no reference`);
-    return { seriesUid, reference: reference.source, prediction: prediction.source, boxConvention, ...report };
+    return { seriesUid, reference: reference.source, prediction: prediction.source, boxConvention, ...report, warnings };
   },
   human(result: unknown): string {
     return formatMetricsTable((result as EvalOutput).structures);

@@ -53,9 +53,12 @@ export function evaluateSets(reference: StructureSource, prediction: StructureSo
       { file: reference.source },
     );
   }
+  // Masks are built one pair at a time and dropped after scoring (see EvalStructure.loadMask).
   const structures = pairs.map(([r, p]) => {
-    if (!r.mask) throw new InputError(`reference structure ${r.name} of ${reference.source} has no mask`, { structure: r.name });
-    return evaluateStructure(r.name, r.mask, { ...(p.mask ? { mask: p.mask } : {}), ...(p.boxes ? { boxes: p.boxes } : {}) }, grid, opts);
+    const refMask = r.mask ?? r.loadMask?.();
+    if (!refMask) throw new InputError(`reference structure ${r.name} of ${reference.source} has no mask`, { structure: r.name });
+    const predMask = p.mask ?? p.loadMask?.();
+    return evaluateStructure(r.name, refMask, { ...(predMask ? { mask: predMask } : {}), ...(p.boxes ? { boxes: p.boxes } : {}) }, grid, opts);
   });
   return { structures, unmatched };
 }

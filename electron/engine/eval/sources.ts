@@ -8,7 +8,8 @@ import type { Db } from '../store/db.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { Box } from '../localize/localizer.js';
 import { readNiftiLabels } from '../nifti/nifti.js';
-import { readRtstruct, rasterizeStructures } from '../rtstruct/read.js';
+import { contoursToMask } from '../contours/rasterize.js';
+import { readRtstruct } from '../rtstruct/read.js';
 import { getResultMask, getResults } from '../store/results.js';
 import type { Geometry } from '../volume/geometry.js';
 import type { LabelVolume } from '../volume/volume.js';
@@ -18,6 +19,11 @@ export interface EvalStructure {
   name: string;
   /** 0/1 on the series grid; absent for a localisation-only result. */
   mask?: Uint8Array;
+  /**
+   * The same, built on demand: a structure set can name a hundred structures (TotalSegmentator) on a
+   * 512x512xN grid, and holding every mask at once would take gigabytes; only paired ones are built.
+   */
+  loadMask?(): Uint8Array;
   /** Localiser boxes, LPS mm (stored results only). */
   boxes?: Box[];
 }
@@ -26,6 +32,8 @@ export interface StructureSource {
   /** What it was read from, for messages and reports. */
   source: string;
   structures: EvalStructure[];
+  /** Problems found while building masks (e.g. contours off every slice), filled as masks load. */
+  warnings?: string[];
 }
 
 /** `--names FILE`: a JSON object mapping label values to structure names. */
@@ -50,18 +58,16 @@ export function readLabelNames(file: string): Map<number, string> {
   return names;
 }
 
-/** One mask per named label (a named label absent from the map gives an empty mask). */
+/** One structure per named label, its mask built when asked for (a label absent from the map gives an empty mask). */
 export function structuresFromLabels(labels: Uint8Array | Uint16Array, names: Map<number, string>): EvalStructure[] {
-  const masks = new Map<number, Uint8Array>();
-  for (const value of names.keys()) masks.set(value, new Uint8Array(labels.length));
-  for (let p = 0; p < labels.length; p++) {
-    const v = labels[p]!;
-    if (v !== 0) {
-      const m = masks.get(v);
-      if (m) m[p] = 1;
-    }
-  }
-  return [...names.entries()].map(([value, name]) => ({ name, mask: masks.get(value)! }));
+  return [...names.entries()].map(([value, name]) => ({
+    name,
+    loadMask: () => {
+      const m = new Uint8Array(labels.length);
+      for (let p = 0; p < labels.length; p++) if (labels[p] === value) m[p] = 1;
+      return m;
+    },
+  }));
 }
 
 /** A label map (NIfTI) and its names, on `grid` (resampled by nearest neighbour if its grid differs). */
@@ -69,7 +75,7 @@ export function labelMapSource(file: string, namesFile: string, grid: Geometry, 
   const lv: LabelVolume = readNiftiLabels(file);
   const names = readLabelNames(namesFile);
   const labels = labelsOnGrid(lv, grid, { file, ...(seriesUid ? { seriesUid } : {}) });
-  return { source: file, structures: structuresFromLabels(labels, names) };
+  return { source: file, structures: structuresFromLabels(labels, names), warnings: [] };
 }
 
 export interface SeriesFrame {
@@ -86,11 +92,20 @@ export function rtstructSource(file: string, grid: Geometry, series: SeriesFrame
       { file, seriesUid: series.seriesUid },
     );
   }
-  const structures = rasterizeStructures(rt, grid)
+  const warnings: string[] = [];
+  const structures = rt.structures
     // POINT-only ROIs and ROIs without contours have nothing to evaluate.
-    .filter((_s, i) => rt.structures[i]!.contours.some((c) => c.geometricType === 'CLOSED_PLANAR'))
-    .map((s) => ({ name: s.name, mask: s.mask }));
-  return { source: file, structures };
+    .filter((s) => s.contours.some((c) => c.geometricType === 'CLOSED_PLANAR'))
+    .map((s) => ({
+      name: s.name,
+      loadMask: () => {
+        const r = contoursToMask(s.contours.filter((c) => c.geometricType === 'CLOSED_PLANAR').map((c) => c.points), grid);
+        // A ring that fits no slice would silently shrink the structure: say so with the result.
+        for (const k of r.skipped) warnings.push(`${file}: ${s.name} contour ${k.ring + 1} not rasterised: ${k.reason}`);
+        return r.mask;
+      },
+    }));
+  return { source: file, structures, warnings };
 }
 
 /**
@@ -111,9 +126,14 @@ export function storedResultsSource(db: Db, seriesUid: string, setName?: string)
   }
   return {
     source: `stored results${setName ? ` of '${setName}'` : ''}`,
+    warnings: [],
     structures: rows.map((r) => {
-      const mask = r.hasMask ? getResultMask(db, r.id) : undefined;
-      return { name: r.structure, ...(mask ? { mask } : {}), ...(r.boxes.length > 0 ? { boxes: r.boxes } : {}) };
+      const loadMask = (): Uint8Array => {
+        const m = getResultMask(db, r.id);
+        if (!m) throw new NotFoundError(`stored result ${r.structure} of series ${seriesUid} lost its mask`, { seriesUid, structure: r.structure });
+        return m;
+      };
+      return { name: r.structure, ...(r.hasMask ? { loadMask } : {}), ...(r.boxes.length > 0 ? { boxes: r.boxes } : {}) };
     }),
   };
 }

@@ -79,6 +79,7 @@ export function evaluateStoredCohort(
       const reference = structureFileSource(file, opts.namesFile, series.geometry, { seriesUid: uid, frameOfReferenceUid: series.frameOfReferenceUid });
       const prediction = storedResultsSource(db, uid, opts.setName);
       const report = evaluateSets(reference, prediction, series.geometry, opts);
+      for (const w of [...(reference.warnings ?? []), ...(prediction.warnings ?? [])]) opts.log?.(`warning: ${w}`);
       for (const m of report.structures) rows.push({ caseId: uid, ...m });
       opts.log?.(`${uid}: ${report.structures.length} structures scored against ${file}`);
     } catch (e) {

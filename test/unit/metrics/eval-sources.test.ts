@@ -71,7 +71,7 @@ test('names JSON: value -> name, with clear refusals', (t) => {
   assert.throws(() => readLabelNames(bad), /must be a JSON object mapping label values to names/);
   const labels = Uint8Array.from([0, 1, 7, 7, 3]);
   const s = structuresFromLabels(labels, readLabelNames(ok));
-  assert.deepEqual(s.map((x) => [x.name, Array.from(x.mask!)]), [['Brainstem', [0, 1, 0, 0, 0]], ['Mandible', [0, 0, 1, 1, 0]]]);
+  assert.deepEqual(s.map((x) => [x.name, Array.from(x.loadMask!())]), [['Brainstem', [0, 1, 0, 0, 0]], ['Mandible', [0, 0, 1, 1, 0]]]);
 });
 
 test('structure files are told apart by content', (t) => {
