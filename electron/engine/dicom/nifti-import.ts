@@ -11,9 +11,9 @@ import { basename, dirname } from 'node:path';
 import type { ImportWarning } from '../../api.js';
 import { InputError } from '../errors.js';
 import { readNifti, readNiftiLabels } from '../nifti/nifti.js';
-import { upsertInstance, upsertObject, upsertPatientStudy, upsertSeries } from '../store/archive.js';
+import { listSeries, upsertInstance, upsertObject, upsertPatientStudy, upsertSeries } from '../store/archive.js';
 import type { Db } from '../store/db.js';
-import type { Geometry } from '../volume/geometry.js';
+import { voxelToPatient, type Geometry } from '../volume/geometry.js';
 import { derivedUid } from './header.js';
 
 export function isLabelMapName(path: string): boolean {
@@ -30,8 +30,22 @@ export interface NiftiImported {
   warnings: ImportWarning[];
 }
 
+/** The eight corner voxel centres, sorted: equal for two grids that differ only by axis flips. */
+function corners(g: Geometry): string[] {
+  const out: string[] = [];
+  for (const i of [0, g.dims[0] - 1])
+    for (const j of [0, g.dims[1] - 1])
+      for (const k of [0, g.dims[2] - 1]) out.push(voxelToPatient(g, [i, j, k]).map((x) => x.toFixed(1)).join(','));
+  return out.sort();
+}
+
+/** Same voxel centres (within rounding), allowing axis flips such as dcm2niix-style row flips. */
 function sameGrid(a: Geometry, b: Geometry): boolean {
-  return a.dims.every((d, i) => d === b.dims[i]) && a.origin.every((o, i) => Math.abs(o - b.origin[i]!) < 0.01) && a.spacing.every((s, i) => Math.abs(s - b.spacing[i]!) < 1e-4);
+  if (a.dims.join() !== b.dims.join()) return false;
+  if (a.spacing.some((s, i) => Math.abs(s - b.spacing[i]!) > 1e-3)) return false;
+  const ca = corners(a);
+  const cb = corners(b);
+  return ca.every((c, i) => c === cb[i]);
 }
 
 /** Imports one NIfTI volume as a series, or a label map as an object. Throws InputError for bad files. */
@@ -48,7 +62,8 @@ export function importNifti(db: Db, path: string, size: number, mtimeMs: number,
       return i;
     };
     candidates.sort((a, b) => prefixLen(stem(b.path), stem(path)) - prefixLen(stem(a.path), stem(path)));
-    const ref = candidates[0]?.uid ?? null;
+    // Else an archived series on exactly this grid (a label map made on a DICOM series).
+    const ref = candidates[0]?.uid ?? listSeries(db).find((s) => sameGrid(s, lab))?.seriesUid ?? null;
     if (!ref) warnings.push({ path, message: `label map ${path}: no volume with the same grid in its folder was imported with it; indexed without a series` });
     const uid = derivedUid('nifti-labels', hash);
     upsertObject(db, { sopInstanceUid: uid, modality: 'LABELMAP', sopClassUid: '', studyUid: '', seriesUid: '', referencedSeriesUid: ref, path, label: stem(path) });
