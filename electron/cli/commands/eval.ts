@@ -7,21 +7,11 @@
 import { list, req, str, type ParsedArgs } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { InputError } from '../../engine/errors.js';
-import { evaluateSets, type EvalReport } from '../../engine/eval/evaluate-sets.js';
-import { structureFileSource } from '../../engine/eval/file-source.js';
-import { seriesGrid } from '../../engine/eval/series.js';
-import { storedResultsSource } from '../../engine/eval/sources.js';
+import { evaluateSeries, type EvaluateSeriesResult } from '../../engine/eval/evaluate-series.js';
 import type { BoxConvention } from '../../engine/metrics/boxes.js';
 import { formatMetricsTable } from '../../engine/eval/format.js';
 
-export interface EvalOutput extends EvalReport {
-  seriesUid: string;
-  reference: string;
-  prediction: string;
-  boxConvention: BoxConvention;
-  /** Problems met while building masks (contours that fit no slice, ...). */
-  warnings: string[];
-}
+export type EvalOutput = EvaluateSeriesResult;
 
 export function boxConventionOf(a: ParsedArgs): BoxConvention {
   const v = str(a, 'box-convention') ?? 'centres';
@@ -55,29 +45,25 @@ export const evalCommand: Command = {
     tolerance: { type: 'string', description: 'surface Dice tolerance in mm (default 2)' },
   },
   async run(a: ParsedArgs, ctx: CliContext): Promise<EvalOutput> {
-    const seriesUid = req(a, 'series');
-    const referenceFile = req(a, 'reference');
-    const db = ctx.db();
-    const series = seriesGrid(db, seriesUid);
-    const frame = { seriesUid, frameOfReferenceUid: series.frameOfReferenceUid };
-    ctx.log(`reading reference ${referenceFile}`);
-    const reference = structureFileSource(referenceFile, str(a, 'names'), series.geometry, frame);
-    const predictionFile = str(a, 'prediction');
-    const setName = str(a, 'set');
-    const prediction = predictionFile
-      ? structureFileSource(predictionFile, str(a, 'prediction-names') ?? str(a, 'names'), series.geometry, frame)
-      : storedResultsSource(db, seriesUid, setName);
-    const boxConvention = boxConventionOf(a);
-    const report = evaluateSets(reference, prediction, series.geometry, {
-      boxConvention,
+    const names = str(a, 'names');
+    const prediction = str(a, 'prediction');
+    const predictionNames = str(a, 'prediction-names');
+    const set = str(a, 'set');
+    const result = evaluateSeries(ctx.db(), {
+      seriesUid: req(a, 'series'),
+      referenceFile: req(a, 'reference'),
+      ...(names ? { namesFile: names } : {}),
+      ...(prediction ? { predictionFile: prediction } : {}),
+      ...(predictionNames ? { predictionNamesFile: predictionNames } : {}),
+      ...(set ? { templateSet: set } : {}),
+      structures: list(a, 'structures'),
+      boxConvention: boxConventionOf(a),
       toleranceMm: toleranceOf(a),
-      only: list(a, 'structures'),
     });
-    const warnings = [...(reference.warnings ?? []), ...(prediction.warnings ?? [])];
-    for (const w of warnings) ctx.log(`warning: ${w}`);
-    for (const name of report.unmatched.reference) ctx.log(`not scored: reference structure ${name} has no prediction`);
-    for (const name of report.unmatched.prediction) ctx.log(`not scored: predicted structure ${name} has no reference`);
-    return { seriesUid, reference: reference.source, prediction: prediction.source, boxConvention, ...report, warnings };
+    for (const w of result.warnings) ctx.log(`warning: ${w}`);
+    for (const name of result.unmatched.reference) ctx.log(`not scored: reference structure ${name} has no prediction`);
+    for (const name of result.unmatched.prediction) ctx.log(`not scored: predicted structure ${name} has no reference`);
+    return result;
   },
   human(result: unknown): string {
     return formatMetricsTable((result as EvalOutput).structures);

@@ -10,10 +10,8 @@ import { CancelledError, InputError, throwIfAborted } from '../errors.js';
 import { readRtstruct } from '../rtstruct/read.js';
 import { summarise, type CaseMetrics, type CohortSummaryRow } from './cohort-stats.js';
 import type { CohortSkip } from './cohort.js';
-import { evaluateSets, type EvaluateSetsOptions } from './evaluate-sets.js';
-import { structureFileSource } from './file-source.js';
-import { seriesGrid } from './series.js';
-import { storedResultsSource } from './sources.js';
+import type { EvaluateSetsOptions } from './evaluate-sets.js';
+import { evaluateSeries } from './evaluate-series.js';
 
 /** Series UID -> reference file, from a folder (RTSTRUCTs by their referenced series; label maps by name). */
 export function referencesInFolder(dir: string, seriesUids: string[]): Map<string, string> {
@@ -75,11 +73,16 @@ export function evaluateStoredCohort(
       continue;
     }
     try {
-      const series = seriesGrid(db, uid);
-      const reference = structureFileSource(file, opts.namesFile, series.geometry, { seriesUid: uid, frameOfReferenceUid: series.frameOfReferenceUid });
-      const prediction = storedResultsSource(db, uid, opts.setName);
-      const report = evaluateSets(reference, prediction, series.geometry, opts);
-      for (const w of [...(reference.warnings ?? []), ...(prediction.warnings ?? [])]) opts.log?.(`warning: ${w}`);
+      const report = evaluateSeries(db, {
+        seriesUid: uid,
+        referenceFile: file,
+        ...(opts.namesFile ? { namesFile: opts.namesFile } : {}),
+        templateSet: opts.setName,
+        ...(opts.only ? { structures: opts.only } : {}),
+        ...(opts.boxConvention ? { boxConvention: opts.boxConvention } : {}),
+        ...(opts.toleranceMm !== undefined ? { toleranceMm: opts.toleranceMm } : {}),
+      });
+      for (const w of report.warnings) opts.log?.(`warning: ${w}`);
       for (const m of report.structures) rows.push({ caseId: uid, ...m });
       opts.log?.(`${uid}: ${report.structures.length} structures scored against ${file}`);
     } catch (e) {
