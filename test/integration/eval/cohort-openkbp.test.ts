@@ -8,13 +8,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from '../../../electron/cli/args.js';
+import type { CliContext } from '../../../electron/cli/command.js';
+import { evalCohortCommand, type CohortOutput } from '../../../electron/cli/commands/eval-cohort.js';
+import { LOCALIZERS } from '../../../electron/engine/eval/backends.js';
 import { runLeaveOneOut } from '../../../electron/engine/eval/cohort.js';
 import { cohortCsv } from '../../../electron/engine/eval/cohort-stats.js';
 import { niftiCohort } from '../../../electron/engine/eval/nifti-cohort.js';
 import { readLabelNames } from '../../../electron/engine/eval/sources.js';
 import type { LabelVolume } from '../../../electron/engine/volume/volume.js';
-import { REPO_ROOT, requireData } from '../../helpers/data.js';
+import { REPO_ROOT, requireData, tempDir } from '../../helpers/data.js';
 import { OracleShiftLocalizer, OracleShiftSegmenter } from '../../unit/metrics/doubles.js';
 
 test('leave-one-out over OpenKBP with oracle-shift test doubles gives the known displacement metrics', async (t) => {
@@ -64,4 +69,43 @@ test('eval cohort --nifti-dir refuses an unknown backend and a missing folder, n
   const missing = run(['--nifti-dir', join(dir, 'absent'), '--backend', 'x', '--names', join(dir, 'oar_names.json')]);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /cannot read cohort folder .*absent/);
+});
+
+test('eval cohort --nifti-dir runs a registered backend end to end and writes the CSV', async (t) => {
+  const dir = requireData(t, 'openkbp');
+  if (!dir) return;
+  const out = join(tempDir(t), 'loo.csv');
+  const names = readLabelNames(join(dir, 'oar_names.json'));
+  const byId = new Map(niftiCohort(dir).map((c) => [c.id, c]));
+  const values = new Map([...names].map(([v, n]) => [n, v]));
+  // Registered for this test only: the product registry holds real backends.
+  LOCALIZERS['oracle-shift-test-double'] = async () => new OracleShiftLocalizer((id) => byId.get(id)!.loadLabels(), values, [3, 0, 0]);
+  t.after(() => delete LOCALIZERS['oracle-shift-test-double']);
+  const logs: string[] = [];
+  const args = parseArgs(
+    ['--nifti-dir', dir, '--backend', 'oracle-shift-test-double', '--cases', 'pt_4', 'pt_13', 'pt_17', '--structures', 'Brainstem', 'Larynx', '--csv', out],
+    evalCohortCommand.flags,
+  );
+  const ctx: CliContext = {
+    db: () => assert.fail('leave-one-out must not open the database'),
+    dbPath: '',
+    json: true,
+    log: (m) => logs.push(m),
+    signal: new AbortController().signal,
+  };
+  const r = (await evalCohortCommand.run(args, ctx)) as CohortOutput;
+  assert.equal(r.form, 'leave-one-out');
+  assert.equal(r.localizer, 'oracle-shift-test-double');
+  assert.equal(r.segmenter, null);
+  assert.deepEqual(r.structures.map((s) => s.name), ['Brainstem', 'Larynx']);
+  for (const s of r.structures) {
+    assert.equal(s.dice.n, 0, 'no segmenter: no Dice');
+    assert.ok(Math.abs(s.wallDistanceMm.mean! - 1) < 1e-9, `${s.name} wall ${s.wallDistanceMm.mean}`);
+  }
+  assert.equal(r.csv, out);
+  const lines = readFileSync(out, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 1 + r.cases.length + 3 * 2);
+  assert.match(lines[1]!, /^pt_4,Brainstem,,,,[0-9.]+,1,/);
+  assert.match(evalCohortCommand.human!(r), /Brainstem\s+3\s+-/);
+  assert.ok(logs.some((l) => l.includes('leave-one-out over 3 cases')), logs.join('\n'));
 });
