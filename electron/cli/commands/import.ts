@@ -2,6 +2,7 @@
  * `delineate import <path>...`: index DICOM folders/files and NIfTI volumes into the archive.
  * JSON: ImportResult `{series, objects, skipped, warnings}` (DESIGN.md, CLI contract).
  */
+import { existsSync } from 'node:fs';
 import type { ImportResult } from '../../api.js';
 import { importPaths } from '../../engine/dicom/import.js';
 import { InputError } from '../../engine/errors.js';
@@ -14,6 +15,8 @@ export const importCommand: Command = {
   flags: {},
   async run(args, ctx) {
     if (args.positionals.length === 0) throw new InputError('import needs at least one path');
+    // A path that does not exist is a typo, not a bad file inside an archive: fail, naming it.
+    for (const p of args.positionals) if (!existsSync(p)) throw new InputError(`no such file or folder: ${p}`, { file: p });
     let last = 0;
     const result = await importPaths(ctx.db(), args.positionals, {
       signal: ctx.signal,

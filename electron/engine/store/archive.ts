@@ -6,6 +6,7 @@
 import type { ImportedObject, SeriesSummary } from '../../api.js';
 import { NotFoundError } from '../errors.js';
 import type { Geometry, Vec3 } from '../volume/geometry.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
 export interface StoredGeometry extends Geometry {
@@ -33,6 +34,17 @@ const SERIES_SELECT = `
          s.geometry_json, s.warnings_json, p.patient_id, p.name AS patient_name, st.study_date,
          (SELECT COUNT(*) FROM instances i WHERE i.series_uid = s.series_uid) AS instances
   FROM series s JOIN studies st ON st.study_uid = s.study_uid JOIN patients p ON p.id = st.patient_ref`;
+
+/** Prepared statements, cached per connection (preparing costs more than running these small queries). */
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
+function stmt(db: Db, sql: string): Statement {
+  let m = statements.get(db);
+  if (!m) statements.set(db, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) m.set(sql, (st = db.prepare(sql)));
+  return st;
+}
 
 const EMPTY_GEOMETRY: StoredGeometry = { dims: [0, 0, 0], spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
 
@@ -62,19 +74,19 @@ function toSummary(r: SeriesRow): SeriesSummary {
 }
 
 export function listSeries(db: Db): SeriesSummary[] {
-  const rows = db.prepare(`${SERIES_SELECT} ORDER BY p.patient_id, st.study_date, s.series_number, s.series_uid`).all() as SeriesRow[];
+  const rows = stmt(db, `${SERIES_SELECT} ORDER BY p.patient_id, st.study_date, s.series_number, s.series_uid`).all() as SeriesRow[];
   return rows.map(toSummary);
 }
 
 export function getSeries(db: Db, seriesUid: string): SeriesSummary {
-  const row = db.prepare(`${SERIES_SELECT} WHERE s.series_uid = ?`).get(seriesUid) as SeriesRow | undefined;
+  const row = stmt(db, `${SERIES_SELECT} WHERE s.series_uid = ?`).get(seriesUid) as SeriesRow | undefined;
   if (!row) throw new NotFoundError(`no series ${seriesUid} in the archive`, { seriesUid });
   return toSummary(row);
 }
 
 /** The stored geometry, including whether the slices are uniform. */
 export function getSeriesGeometry(db: Db, seriesUid: string): StoredGeometry & { source: 'dicom' | 'nifti' } {
-  const row = db.prepare('SELECT geometry_json, source FROM series WHERE series_uid = ?').get(seriesUid) as
+  const row = stmt(db, 'SELECT geometry_json, source FROM series WHERE series_uid = ?').get(seriesUid) as
     | { geometry_json: string | null; source: string }
     | undefined;
   if (!row) throw new NotFoundError(`no series ${seriesUid} in the archive`, { seriesUid });
@@ -82,7 +94,7 @@ export function getSeriesGeometry(db: Db, seriesUid: string): StoredGeometry & {
 }
 
 export function getSeriesWarnings(db: Db, seriesUid: string): string[] {
-  const row = db.prepare('SELECT warnings_json FROM series WHERE series_uid = ?').get(seriesUid) as { warnings_json: string } | undefined;
+  const row = stmt(db, 'SELECT warnings_json FROM series WHERE series_uid = ?').get(seriesUid) as { warnings_json: string } | undefined;
   return row ? (JSON.parse(row.warnings_json) as string[]) : [];
 }
 
@@ -103,12 +115,11 @@ const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
  * image SOP classes, so CT Image Storage is reported for CT and the class of the modality otherwise.
  */
 export function getInstances(db: Db, seriesUid: string): InstanceRef[] {
-  const series = db.prepare('SELECT modality, geometry_json FROM series WHERE series_uid = ?').get(seriesUid) as
+  const series = stmt(db, 'SELECT modality, geometry_json FROM series WHERE series_uid = ?').get(seriesUid) as
     | { modality: string; geometry_json: string | null }
     | undefined;
   if (!series) throw new NotFoundError(`no series ${seriesUid} in the archive`, { seriesUid });
-  const rows = db
-    .prepare('SELECT sop_instance_uid, path, position_json, slice_index FROM instances WHERE series_uid = ? ORDER BY slice_index, sop_instance_uid')
+  const rows = stmt(db, 'SELECT sop_instance_uid, path, position_json, slice_index FROM instances WHERE series_uid = ? ORDER BY slice_index, sop_instance_uid')
     .all(seriesUid) as { sop_instance_uid: string; path: string; position_json: string | null; slice_index: number | null }[];
   const cls = sopClassForModality(series.modality);
   return rows.map((r) => ({
@@ -134,8 +145,8 @@ export function sopClassForModality(modality: string): string {
 export function getObjects(db: Db, filter: { referencedSeriesUid?: string } = {}): (ImportedObject & { sopClassUid: string; label: string })[] {
   const rows = (
     filter.referencedSeriesUid !== undefined
-      ? db.prepare('SELECT * FROM objects WHERE referenced_series_uid = ? ORDER BY path').all(filter.referencedSeriesUid)
-      : db.prepare('SELECT * FROM objects ORDER BY path').all()
+      ? stmt(db, 'SELECT * FROM objects WHERE referenced_series_uid = ? ORDER BY path').all(filter.referencedSeriesUid)
+      : stmt(db, 'SELECT * FROM objects ORDER BY path').all()
   ) as { sop_instance_uid: string; modality: string; sop_class_uid: string; referenced_series_uid: string | null; path: string; label: string }[];
   return rows.map((r) => ({
     sopInstanceUid: r.sop_instance_uid,
@@ -163,9 +174,9 @@ export interface PatientStudy {
 }
 
 export function upsertPatientStudy(db: Db, p: PatientStudy): void {
-  db.prepare('INSERT OR IGNORE INTO patients (patient_id, name, birth_date, sex) VALUES (?, ?, ?, ?)').run(p.patientId, p.patientName, p.birthDate, p.sex);
-  const { id } = db.prepare('SELECT id FROM patients WHERE patient_id = ? AND name = ?').get(p.patientId, p.patientName) as { id: number };
-  db.prepare(
+  stmt(db, 'INSERT OR IGNORE INTO patients (patient_id, name, birth_date, sex) VALUES (?, ?, ?, ?)').run(p.patientId, p.patientName, p.birthDate, p.sex);
+  const { id } = stmt(db, 'SELECT id FROM patients WHERE patient_id = ? AND name = ?').get(p.patientId, p.patientName) as { id: number };
+  stmt(db, 
     `INSERT INTO studies (study_uid, patient_ref, study_date, study_time, description, accession, study_id)
      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(study_uid) DO NOTHING`,
   ).run(p.studyUid, id, p.studyDate, p.studyTime, p.studyDescription, p.accession, p.studyId);
@@ -185,7 +196,7 @@ export interface SeriesWrite {
 }
 
 export function upsertSeries(db: Db, s: SeriesWrite): void {
-  db.prepare(
+  stmt(db, 
     `INSERT INTO series (series_uid, study_uid, modality, frame_of_reference_uid, description, series_number, series_date, source, geometry_json, warnings_json)
      VALUES (@seriesUid, @studyUid, @modality, @frameOfReferenceUid, @description, @seriesNumber, @seriesDate, @source, @geometry, @warnings)
      ON CONFLICT(series_uid) DO UPDATE SET geometry_json = excluded.geometry_json, warnings_json = excluded.warnings_json`,
@@ -205,8 +216,8 @@ export interface InstanceWrite {
 }
 
 export function upsertInstance(db: Db, i: InstanceWrite): void {
-  db.prepare('DELETE FROM instances WHERE path = ? AND sop_instance_uid <> ?').run(i.path, i.sopInstanceUid);
-  db.prepare(
+  stmt(db, 'DELETE FROM instances WHERE path = ? AND sop_instance_uid <> ?').run(i.path, i.sopInstanceUid);
+  stmt(db, 
     `INSERT INTO instances (sop_instance_uid, series_uid, path, instance_number, position_json, orientation_json, slice_index, file_size, file_mtime_ms)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(sop_instance_uid) DO UPDATE SET path = excluded.path, slice_index = excluded.slice_index,
@@ -226,7 +237,7 @@ export function upsertInstance(db: Db, i: InstanceWrite): void {
 }
 
 export function setSliceIndex(db: Db, sopInstanceUid: string, sliceIndex: number): void {
-  db.prepare('UPDATE instances SET slice_index = ? WHERE sop_instance_uid = ?').run(sliceIndex, sopInstanceUid);
+  stmt(db, 'UPDATE instances SET slice_index = ? WHERE sop_instance_uid = ?').run(sliceIndex, sopInstanceUid);
 }
 
 export interface ObjectWrite {
@@ -241,7 +252,7 @@ export interface ObjectWrite {
 }
 
 export function upsertObject(db: Db, o: ObjectWrite): void {
-  db.prepare(
+  stmt(db, 
     `INSERT INTO objects (sop_instance_uid, modality, sop_class_uid, study_uid, series_uid, referenced_series_uid, path, label)
      VALUES (@sopInstanceUid, @modality, @sopClassUid, @studyUid, @seriesUid, @referencedSeriesUid, @path, @label)
      ON CONFLICT(sop_instance_uid) DO UPDATE SET path = excluded.path, referenced_series_uid = excluded.referenced_series_uid`,
@@ -250,11 +261,11 @@ export function upsertObject(db: Db, o: ObjectWrite): void {
 
 /** What the archive already knows about a file path (for incremental import). */
 export function knownFile(db: Db, path: string): { sopInstanceUid: string; seriesUid: string; size: number; mtimeMs: number } | { object: ImportedObject } | undefined {
-  const i = db.prepare('SELECT sop_instance_uid, series_uid, file_size, file_mtime_ms FROM instances WHERE path = ?').get(path) as
+  const i = stmt(db, 'SELECT sop_instance_uid, series_uid, file_size, file_mtime_ms FROM instances WHERE path = ?').get(path) as
     | { sop_instance_uid: string; series_uid: string; file_size: number; file_mtime_ms: number }
     | undefined;
   if (i) return { sopInstanceUid: i.sop_instance_uid, seriesUid: i.series_uid, size: i.file_size, mtimeMs: i.file_mtime_ms };
-  const o = db.prepare('SELECT sop_instance_uid, modality, referenced_series_uid, path FROM objects WHERE path = ?').get(path) as
+  const o = stmt(db, 'SELECT sop_instance_uid, modality, referenced_series_uid, path FROM objects WHERE path = ?').get(path) as
     | { sop_instance_uid: string; modality: string; referenced_series_uid: string | null; path: string }
     | undefined;
   if (o) return { object: { sopInstanceUid: o.sop_instance_uid, modality: o.modality, referencedSeriesUid: o.referenced_series_uid, path: o.path } };
@@ -270,8 +281,7 @@ export interface StoredInstance {
 }
 
 export function storedInstances(db: Db, seriesUid: string): StoredInstance[] {
-  const rows = db
-    .prepare('SELECT sop_instance_uid, path, instance_number, position_json, orientation_json FROM instances WHERE series_uid = ?')
+  const rows = stmt(db, 'SELECT sop_instance_uid, path, instance_number, position_json, orientation_json FROM instances WHERE series_uid = ?')
     .all(seriesUid) as { sop_instance_uid: string; path: string; instance_number: number | null; position_json: string | null; orientation_json: string | null }[];
   return rows.map((r) => ({
     sopInstanceUid: r.sop_instance_uid,
@@ -283,14 +293,14 @@ export function storedInstances(db: Db, seriesUid: string): StoredInstance[] {
 }
 
 export function instanceBySop(db: Db, sopInstanceUid: string): { path: string; seriesUid: string } | undefined {
-  const r = db.prepare('SELECT path, series_uid FROM instances WHERE sop_instance_uid = ?').get(sopInstanceUid) as
+  const r = stmt(db, 'SELECT path, series_uid FROM instances WHERE sop_instance_uid = ?').get(sopInstanceUid) as
     | { path: string; series_uid: string }
     | undefined;
   return r ? { path: r.path, seriesUid: r.series_uid } : undefined;
 }
 
 export function seriesRowInfo(db: Db, seriesUid: string): { studyUid: string; frameOfReferenceUid: string; geometry: StoredGeometry } | undefined {
-  const r = db.prepare('SELECT study_uid, frame_of_reference_uid, geometry_json FROM series WHERE series_uid = ?').get(seriesUid) as
+  const r = stmt(db, 'SELECT study_uid, frame_of_reference_uid, geometry_json FROM series WHERE series_uid = ?').get(seriesUid) as
     | { study_uid: string; frame_of_reference_uid: string; geometry_json: string | null }
     | undefined;
   return r ? { studyUid: r.study_uid, frameOfReferenceUid: r.frame_of_reference_uid, geometry: parseGeometry(r.geometry_json) } : undefined;
@@ -299,6 +309,6 @@ export function seriesRowInfo(db: Db, seriesUid: string): { studyUid: string; fr
 /** Image series sharing a frame of reference (to attach RTDOSE/RTPLAN that name no series). */
 export function seriesByFrameOfReference(db: Db, forUid: string): string[] {
   if (!forUid) return [];
-  const rows = db.prepare("SELECT series_uid FROM series WHERE frame_of_reference_uid = ? AND source = 'dicom' ORDER BY imported_at, series_uid").all(forUid) as { series_uid: string }[];
+  const rows = stmt(db, "SELECT series_uid FROM series WHERE frame_of_reference_uid = ? AND source = 'dicom' ORDER BY imported_at, series_uid").all(forUid) as { series_uid: string }[];
   return rows.map((r) => r.series_uid);
 }
