@@ -21,3 +21,22 @@ export function seriesGrid(db: Db, seriesUid: string): SeriesGrid {
   const g = JSON.parse(row.g) as { dims: Vec3; spacing: Vec3; origin: Vec3; direction: Mat3 };
   return { seriesUid, frameOfReferenceUid: row.f, geometry: { dims: g.dims, spacing: g.spacing, origin: g.origin, direction: g.direction } };
 }
+
+export interface ReferenceCandidate {
+  sopInstanceUid: string;
+  path: string;
+  label: string;
+}
+
+/**
+ * RTSTRUCTs in the archive drawn on this series: what the review panel can offer as a reference
+ * (the planner picks one; an RTSTRUCT this product exported would only score itself).
+ */
+export function referenceCandidates(db: Db, seriesUid: string): ReferenceCandidate[] {
+  return db
+    .prepare(
+      `SELECT sop_instance_uid AS sopInstanceUid, path, label FROM objects
+       WHERE modality = 'RTSTRUCT' AND referenced_series_uid = ? ORDER BY path`,
+    )
+    .all(seriesUid) as ReferenceCandidate[];
+}

@@ -17,6 +17,7 @@ import { upsertLocalization, upsertSegmentation } from '../../../electron/engine
 import { readRtstruct, rasterizeStructures } from '../../../electron/engine/rtstruct/read.js';
 import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
 import { maskBoxLps } from '../../../electron/engine/metrics/boxes.js';
+import { referenceCandidates } from '../../../electron/engine/eval/series.js';
 import type { Geometry, Vec3 } from '../../../electron/engine/volume/geometry.js';
 import { REPO_ROOT, requireData, tempDir } from '../../helpers/data.js';
 import { shifted } from '../../unit/metrics/helpers.js';
@@ -50,7 +51,7 @@ test('eval on 4D-Lung: RTSTRUCT against itself, a moved label map, an off-frame 
   const db = join(dir, 'db.sqlite');
   const imported = json<{ series: { seriesUid: string; dims: Vec3; spacing: Vec3; origin: Vec3; direction: Geometry['direction'] }[] }>([
     'import',
-    ctDir,
+    dirname(ctDir), // CT and RTSTRUCT: the archive indexes the RTSTRUCT as an object of the series
     '--db',
     db,
   ]);
@@ -125,6 +126,14 @@ test('eval on 4D-Lung: RTSTRUCT against itself, a moved label map, an off-frame 
   } finally {
     handle.close();
   }
+  const again = openDatabase(db);
+  try {
+    assert.deepEqual(referenceCandidates(again, uid).map((c) => c.path), [rtFile]);
+    assert.deepEqual(referenceCandidates(again, 'no.such.series'), []);
+  } finally {
+    again.close();
+  }
+
   const stored = json<{ prediction: string; structures: Row[] }>(['eval', '--db', db, '--series', uid, '--reference', rtFile]);
   assert.match(stored.prediction, /stored results/);
   assert.equal(stored.structures.length, 4);
