@@ -148,6 +148,9 @@ export interface ApiEvents {
 }
 export type ApiEventName = keyof ApiEvents;
 
+/** The one IPC channel for engine -> renderer events (requests use the method names as channels). */
+export const API_EVENT_CHANNEL = 'delineate:event';
+
 /** What crosses IPC and HTTP: a result or an error payload (rebuilt by fromErrorPayload on arrival). */
 export type ApiEnvelope<T> = { result: T } | { error: ErrorPayload };
 

@@ -19,6 +19,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { API_METHODS, ApiValidationError, type ApiEventName, type ApiMethod } from '../api.js';
 import { toErrorPayload, type ErrorPayload } from '../engine/errors.js';
 import type { EngineService } from '../engine/service.js';
+import { BRIDGE_CSP } from '../main/policy.js';
 
 export interface BridgeOptions {
   service: EngineService;
@@ -51,9 +52,6 @@ const MIME: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-/** The CSP the renderer runs under here and in Electron (main/security.ts serves the same string). */
-export const RENDERER_CSP =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws://127.0.0.1:* http://127.0.0.1:*; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function errorStatus(p: ErrorPayload): number {
   switch (p.code) {
@@ -120,7 +118,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       body = await readFile(file);
     }
     const headers: Record<string, string> = { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' };
-    if (file.endsWith('.html')) headers['content-security-policy'] = RENDERER_CSP;
+    if (file.endsWith('.html')) headers['content-security-policy'] = BRIDGE_CSP;
     res.writeHead(200, headers);
     res.end(body);
   }
