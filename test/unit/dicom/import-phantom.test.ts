@@ -14,7 +14,7 @@ import { loadVolume } from '../../../electron/engine/volume/load.js';
 import { voxelToPatient, type Vec3 } from '../../../electron/engine/volume/geometry.js';
 import type { Volume } from '../../../electron/engine/volume/volume.js';
 import { writePhantomSeries, type PhantomSeries } from '../../fixtures/phantom/phantom.js';
-import { toBigEndian, toDeflated, withoutMeta, withoutPreamble, writeRtdoseFor, writeRtstructFor } from '../../fixtures/phantom/variants.js';
+import { toBigEndian, toDeflated, withoutMeta, withoutPreamble, writeRtdoseFor, writeRtstructFor, writeSegFor } from '../../fixtures/phantom/variants.js';
 import { tempDir } from '../../helpers/data.js';
 
 function close(a: readonly number[], b: readonly number[], tol: number, what: string): void {
@@ -164,12 +164,13 @@ test('character sets: ISO_IR 192 (UTF-8) and ISO_IR 100 (Latin-1) names decode',
   assert.deepEqual(names, ['Müller^Jürgen', 'Müller^Jürgen=山田^太郎']);
 });
 
-test('RTSTRUCT and RTDOSE are indexed as objects with the series they reference', async (t) => {
+test('RTSTRUCT, RTDOSE and SEG are indexed as objects with the series they reference', async (t) => {
   const dir = tempDir(t);
   const ph = writePhantomSeries(join(dir, 'ct'), { seed: 'rt', slices: 4 });
   mkdirSync(join(dir, 'rt'));
   const rs = writeRtstructFor(ph, join(dir, 'rt', 'rs.dcm'));
   const rd = writeRtdoseFor(ph, join(dir, 'rt', 'rd.dcm'));
+  const seg = writeSegFor(ph, join(dir, 'rt', 'seg.dcm'));
   const db = openDatabase(':memory:');
   const r = await importPaths(db, [dir]);
   const byUid = new Map(r.objects.map((o) => [o.sopInstanceUid, o]));
@@ -177,7 +178,11 @@ test('RTSTRUCT and RTDOSE are indexed as objects with the series they reference'
   assert.equal(byUid.get(rs)?.referencedSeriesUid, ph.seriesUid);
   assert.equal(byUid.get(rd)?.modality, 'RTDOSE');
   assert.equal(byUid.get(rd)?.referencedSeriesUid, ph.seriesUid);
-  assert.equal(getObjects(db, { referencedSeriesUid: ph.seriesUid }).length, 2);
+  assert.equal(byUid.get(seg)?.modality, 'SEG');
+  assert.equal(byUid.get(seg)?.referencedSeriesUid, ph.seriesUid);
+  assert.equal(getObjects(db, { referencedSeriesUid: ph.seriesUid }).length, 3);
+  // The RTDOSE names no series: attached by frame of reference, with a warning saying so.
+  assert.ok(r.warnings.some((w) => w.path?.endsWith('rd.dcm') && /frame of reference/.test(w.message)));
 });
 
 test('idempotent and incremental: same folder twice adds nothing; new slices join the series', async (t) => {
