@@ -8,7 +8,7 @@ import { InputError } from './errors.js';
 import { extremePointsFromLabels } from './localize/extreme-points.js';
 import { readNiftiLabels } from './nifti/nifti.js';
 import type { Db } from './store/db.js';
-import { MAX_STRUCTURE_NAME } from './store/structures.js';
+import { exportNames } from './rtstruct/names.js';
 import { addTemplateMember, getTemplateSet } from './store/templates.js';
 import { patientToVoxel, voxelToPatient, type Geometry } from './volume/geometry.js';
 
@@ -38,26 +38,23 @@ function sameGrid(a: Geometry, b: Geometry): boolean {
 export async function deriveFromLabelFile(db: Db, req: DeriveFromLabels): Promise<{ name: string; points: Vec3[] }[]> {
   const labels = readNiftiLabels(req.labelsPath);
   const file = req.labelsPath;
-  const entries = Object.entries(req.names).map(([value, name]) => {
+  const raw = Object.entries(req.names).map(([value, name]) => {
     const v = Number(value);
     if (!Number.isInteger(v) || v <= 0) throw new InputError(`names file: '${value}' is not a positive label value`, { file });
-    return { value: v, name: name.trim() };
+    return { value: v, label: name.trim() };
   });
+  // Label names become TG-263 structure names of at most 16 characters, as RTSTRUCT export names
+  // them (rtstruct/names.ts), so derived templates and exported contours agree.
+  const mapped = exportNames(raw.map((e) => e.label)).names;
+  const entries = raw.map((e, i) => ({ ...e, name: mapped[i]! }));
   let wanted = entries;
   if (req.structures && req.structures.length > 0) {
     wanted = req.structures.map((s) => {
-      const e = entries.find((x) => x.name === s);
-      if (!e) throw new InputError(`structure ${s} is not named in the label names (${entries.map((x) => x.name).join(', ')})`, { file, structure: s });
+      const key = s.trim().toLowerCase();
+      const e = entries.find((x) => x.name.toLowerCase() === key || x.label.toLowerCase() === key);
+      if (!e) throw new InputError(`structure ${s} is not named in the label names (${entries.map((x) => x.label).join(', ')})`, { file, structure: s });
       return e;
     });
-  } else {
-    const long = entries.filter((e) => e.name.length > MAX_STRUCTURE_NAME).map((e) => e.name);
-    if (long.length > 0) {
-      throw new InputError(
-        `label names longer than ${MAX_STRUCTURE_NAME} characters cannot be structure names (TG-263): ${long.join(', ')}; rename them in the names file or pick others with --structures`,
-        { file },
-      );
-    }
   }
   const series: Geometry = { dims: req.series.dims, spacing: req.series.spacing, origin: req.series.origin, direction: req.series.direction };
   const onGrid = sameGrid(labels, series);

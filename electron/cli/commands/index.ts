@@ -12,5 +12,8 @@ import { evalCommand } from './eval.js';
 import { evalCohortCommand } from './eval-cohort.js';
 import { segmentCommand } from './segment.js';
 import { exportLabelsCommand } from './export-labels.js';
+import { templateAddCommand } from './template-add.js';
+import { templateDeriveCommand } from './template-derive.js';
+import { templateListCommand } from './template-list.js';
 
-export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand];
+export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand];
