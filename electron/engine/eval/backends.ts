@@ -6,6 +6,7 @@
 import { NotFoundError } from '../errors.js';
 import type { Localizer } from '../localize/localizer.js';
 import { medsamFromModelsDir } from '../segment/factory.js';
+import { medlamFromModelsDir } from '../localize/medlam.js';
 import type { Segmenter } from '../segment/segmenter.js';
 
 export interface BackendOptions {
@@ -16,7 +17,9 @@ export type LocalizerFactory = (o: BackendOptions) => Promise<Localizer>;
 export type SegmenterFactory = (o: BackendOptions) => Promise<Segmenter>;
 
 /** Localizers by name. MedLAM (`medlam`) and the atlas localizer (`atlas`) belong here once built. */
-export const LOCALIZERS: Record<string, LocalizerFactory> = {};
+export const LOCALIZERS: Record<string, LocalizerFactory> = {
+  medlam: async ({ modelsDir }) => medlamFromModelsDir(modelsDir),
+};
 
 export const SEGMENTERS: Record<string, SegmenterFactory> = {
   medsam: async ({ modelsDir }) => medsamFromModelsDir(modelsDir),

@@ -6,8 +6,9 @@
 import type { Migration } from './types.js';
 import { m001Archive } from './001_archive.js';
 import { m002Templates } from './002_templates.js';
+import { m003SupportCache } from './003_support_cache.js';
 
-export const MIGRATIONS: readonly Migration[] = [m001Archive, m002Templates];
+export const MIGRATIONS: readonly Migration[] = [m001Archive, m002Templates, m003SupportCache];
 
 for (const [i, m] of MIGRATIONS.entries()) {
   if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
