@@ -12,8 +12,10 @@ import { evalCommand } from './eval.js';
 import { evalCohortCommand } from './eval-cohort.js';
 import { segmentCommand } from './segment.js';
 import { exportLabelsCommand } from './export-labels.js';
+import { localizeCommand } from './localize.js';
+import { modelsCheckCommand } from './models-check.js';
 import { templateAddCommand } from './template-add.js';
 import { templateDeriveCommand } from './template-derive.js';
 import { templateListCommand } from './template-list.js';
 
-export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand];
+export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
