@@ -221,7 +221,11 @@ export function readHeader(path: string, bytes: Uint8Array, size: number, mtimeM
   if (!encapsulated) {
     const need = (rows * columns * bitsAllocated) / 8;
     if (pixel.length < need) return skip(`pixel data holds ${pixel.length} bytes, ${columns}x${rows}x${bitsAllocated} bits needs ${need}`);
-    if (pixel.dataOffset + need > ds.byteArray.length) return skip('truncated file (pixel data ends past the end of the file)');
+    // `bytes` may be only the start of the file: compare with the file's size (ds.byteArray can be
+    // longer than `bytes` by a re-added preamble).
+    if (pixel.dataOffset + need > ds.byteArray.length + (size - bytes.length)) {
+      return skip('truncated file (pixel data ends past the end of the file)');
+    }
   }
   const position = nums(ds, 'x00200032', 3) as Vec3 | null;
   const orientation = nums(ds, 'x00200037', 6) as ImageHeader['orientation'];

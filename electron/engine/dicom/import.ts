@@ -39,6 +39,8 @@ export interface ImportOptions {
 
 /** Enough bytes for any header we have met; files that need more are read whole. */
 const HEADER_BYTES = 64 * 1024;
+/** Larger files are judged by their start only. */
+const MAX_WHOLE_READ = 1 << 30;
 
 /*
  * Header reads use synchronous I/O: four thread-pool round trips per file (stat, open, read, close)
@@ -62,9 +64,13 @@ function headerOf(path: string, size: number, mtimeMs: number): ReturnType<typeo
   if (size === 0) return { kind: 'skip', path, reason: `empty file: ${path}` };
   const start = readStart(path, size);
   let h = readHeader(path, start, size, mtimeMs);
+  // Whole-file re-read: when the start was not enough (a long header, a truncated-looking parse),
+  // for objects (their references may lie beyond the start), and for encapsulated pixel data. Never
+  // for something that is not DICOM at all (a video in the folder must not be read whole).
   const needWhole =
     start.length < size &&
-    (h.kind === 'skip' ||
+    size <= MAX_WHOLE_READ &&
+    ((h.kind === 'skip' && !h.reason.startsWith('not a DICOM file')) ||
       h.kind === 'object' ||
       // Encapsulated pixel data: parse the whole file so broken fragment structure is caught now.
       (h.kind === 'image' && !['native', 'native-be'].includes(pixelEncoding(h.transferSyntax) ?? '')));

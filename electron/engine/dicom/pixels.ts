@@ -5,7 +5,7 @@
  * HU = stored * RescaleSlope + RescaleIntercept (PS3.3 C.11.1.1.2).
  */
 import type { DataSet } from 'dicom-parser';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { decodeJpeg2000, decodeJpegBaseline, decodeJpegLossless, decodeJpegLs, type DecodedFrame } from './codecs/wasm.js';
 import { decodeRle } from './codecs/rle.js';
@@ -62,15 +62,44 @@ async function decodeCompressed(ds: DataSet, ts: string, file: string, layout: P
  * Decodes the file's pixels into `out[offset .. offset + rows*columns)` as HU. Throws InputError
  * naming the file when it cannot (corrupt stream, size differs from the series, ...).
  */
-export async function decodeSliceHu(file: string, layout: PixelLayout, out: Float32Array, offset: number): Promise<void> {
-  let bytes: Buffer;
+export async function decodeSliceHu(file: string, layout: PixelLayout, out: Float32Array, offset: number, scratch?: Scratch): Promise<void> {
+  const bytes = readWhole(file, scratch);
+  decodeParsed(file, layout, out, offset, await decodeFrameOf(bytes, file, layout));
+}
+
+/** A reusable read buffer for sequential slice decoding (saves an allocation and GC per slice). */
+export interface Scratch {
+  buf: Buffer;
+}
+
+export function newScratch(): Scratch {
+  return { buf: Buffer.allocUnsafe(0) };
+}
+
+/*
+ * Synchronous: one 0.5 MB read is cheaper than its thread-pool round trip; callers run off the UI
+ * thread. With a scratch buffer, the bytes are valid only until the next call with the same scratch.
+ */
+function readWhole(file: string, scratch?: Scratch): Uint8Array {
   try {
-    // Synchronous: one 0.5 MB read is cheaper than its thread-pool round trip; callers run off the UI thread.
-    bytes = readFileSync(file);
+    if (!scratch) return readFileSync(file);
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (scratch.buf.length < size) scratch.buf = Buffer.allocUnsafe(size);
+      let got = 0;
+      while (got < size) {
+        const n = readSync(fd, scratch.buf, got, size - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      return scratch.buf.subarray(0, got);
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     throw new InputError(`cannot read ${file}: ${(e as Error).message}`, { file });
   }
-  decodeParsed(file, layout, out, offset, await decodeFrameOf(bytes, file, layout));
 }
 
 interface FrameData {
@@ -129,13 +158,14 @@ function decodeParsed(file: string, layout: PixelLayout, out: Float32Array, offs
       const aligned = b.byteOffset % 2 === 0 ? b : new Uint8Array(b);
       const u16 = new Uint16Array(aligned.buffer, aligned.byteOffset, n);
       const o = out.subarray(offset, offset + n);
-      if (signed) {
-        if (bitsStored === 16) {
-          const s16 = new Int16Array(aligned.buffer, aligned.byteOffset, n);
-          for (let i = 0; i < n; i++) o[i] = s16[i]! * slope + intercept;
-        } else for (let i = 0; i < n; i++) o[i] = ((u16[i]! << shift) >> shift) * slope + intercept;
-      } else if (bitsStored === 16) {
-        for (let i = 0; i < n; i++) o[i] = u16[i]! * slope + intercept;
+      if (bitsStored === 16) {
+        // TypedArray.set converts natively (several times faster than a JS loop); then the modality LUT.
+        o.set(signed ? new Int16Array(aligned.buffer, aligned.byteOffset, n) : u16);
+        if (slope === 1) {
+          if (intercept !== 0) for (let i = 0; i < n; i++) o[i] = o[i]! + intercept;
+        } else for (let i = 0; i < n; i++) o[i] = o[i]! * slope + intercept;
+      } else if (signed) {
+        for (let i = 0; i < n; i++) o[i] = ((u16[i]! << shift) >> shift) * slope + intercept;
       } else {
         const mask = (1 << bitsStored) - 1;
         for (let i = 0; i < n; i++) o[i] = (u16[i]! & mask) * slope + intercept;

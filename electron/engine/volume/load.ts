@@ -5,7 +5,8 @@
  */
 import type { Volume } from './volume.js';
 import { InputError, throwIfAborted } from '../errors.js';
-import { decodeSliceHu } from '../dicom/pixels.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { decodeSliceHu, newScratch } from '../dicom/pixels.js';
 import { readNifti } from '../nifti/nifti.js';
 import { getInstances, getSeriesGeometry } from '../store/archive.js';
 import type { Db } from '../store/db.js';
@@ -13,8 +14,6 @@ import { dot, type Geometry, type Vec3 } from './geometry.js';
 
 export interface LoadOptions {
   signal?: AbortSignal;
-  /** Slices decoded concurrently (file reads and wasm decodes interleave). */
-  concurrency?: number;
 }
 
 export async function loadVolume(db: Db, seriesUid: string, opts: LoadOptions = {}): Promise<Volume> {
@@ -54,22 +53,27 @@ export async function loadDicomSeriesVolume(
   const data = new Float32Array(n * nz);
   const exact = placed.every((s) => Math.abs(s.d / sk - Math.round(s.d / sk)) < 0.01) && placed.length === nz;
   const layout = { rows: ny, columns: nx };
-  const concurrency = Math.max(1, opts.concurrency ?? 8);
   const ctx = opts.seriesUid ? { seriesUid: opts.seriesUid } : {};
-  if (exact) {
-    await pool(placed.length, concurrency, async (idx) => {
+  // Slices decode one after another: reads and decodes are synchronous (dicom/pixels.ts says why),
+  // so the loop yields now and then for cancellation, and one scratch buffer serves every read.
+  const scratch = newScratch();
+  const each = async (count: number, fn: (i: number) => Promise<void>): Promise<void> => {
+    for (let i = 0; i < count; i++) {
+      if (i % 8 === 0) await yieldToLoop();
       throwIfAborted(opts.signal, ctx);
+      await fn(i);
+    }
+  };
+  if (exact) {
+    await each(placed.length, (idx) => {
       const s = placed[idx]!;
-      await decodeSliceHu(s.path, layout, data, Math.round(s.d / sk) * n);
+      return decodeSliceHu(s.path, layout, data, Math.round(s.d / sk) * n, scratch);
     });
     return { ...geometry, data };
   }
   // Non-uniform: decode every source slice, then interpolate each grid slice from its neighbours.
   const src = placed.map(() => new Float32Array(n));
-  await pool(placed.length, concurrency, async (idx) => {
-    throwIfAborted(opts.signal, ctx);
-    await decodeSliceHu(placed[idx]!.path, layout, src[idx]!, 0);
-  });
+  await each(placed.length, (idx) => decodeSliceHu(placed[idx]!.path, layout, src[idx]!, 0, scratch));
   let lo = 0;
   for (let k = 0; k < nz; k++) {
     const z = k * sk;
@@ -83,12 +87,4 @@ export async function loadDicomSeriesVolume(
     for (let i = 0; i < n; i++) out[i] = sa[i]! + (sb[i]! - sa[i]!) * t;
   }
   return { ...geometry, data };
-}
-
-async function pool(count: number, width: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const run = async (): Promise<void> => {
-    while (next < count) await fn(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, count) }, run));
 }
