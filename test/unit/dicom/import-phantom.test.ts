@@ -212,3 +212,18 @@ test('getSeries of an unknown UID is a NotFoundError naming it', () => {
   const db = openDatabase(':memory:');
   assert.throws(() => getSeries(db, '1.2.3.4'), (e: Error) => e.name === 'NotFoundError' && e.message.includes('1.2.3.4'));
 });
+
+test('empty Study/Series UIDs: stable generated UIDs and a warning; several series and frames of reference in one folder', async (t) => {
+  const dir = tempDir(t);
+  writePhantomSeries(dir, { seed: 'nouid', slices: 4, studyUid: '', seriesUid: '', prefix: 'a' });
+  const other = writePhantomSeries(dir, { seed: 'other', slices: 3, prefix: 'b' });
+  const r1 = await importPaths(openDatabase(':memory:'), [dir]);
+  const r2 = await importPaths(openDatabase(':memory:'), [dir]);
+  assert.equal(r1.series.length, 2);
+  const gen = r1.series.find((s) => s.seriesUid !== other.seriesUid)!;
+  assert.match(gen.seriesUid, /^2\.25\.\d+$/);
+  assert.equal(gen.instances, 4);
+  assert.deepEqual(r2.series.map((s) => s.seriesUid).sort(), r1.series.map((s) => s.seriesUid).sort());
+  assert.ok(r1.warnings.some((w) => w.seriesUid === gen.seriesUid && /StudyInstanceUID, SeriesInstanceUID missing or empty/.test(w.message)));
+  assert.notEqual(gen.frameOfReferenceUid, other.frameOfReferenceUid);
+});
