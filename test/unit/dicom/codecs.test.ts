@@ -66,3 +66,31 @@ for (const [name, tool, args] of TOOLS) {
         }
   });
 }
+
+test('JPEG baseline (8-bit, dcmcjpeg +eb) decodes like dcmtk decodes it (within one stored step)', async (t) => {
+  if (spawnSync('dcmcjpeg', ['--version']).error || spawnSync('dcmdjpeg', ['--version']).error) {
+    t.skip('dcmcjpeg/dcmdjpeg (dcmtk) not installed');
+    return;
+  }
+  const dir = tempDir(t);
+  const ph = writePhantomSeries(join(dir, 'src'), { seed: 'jpeg8', slices: 3, columns: 40, rows: 36, bitsAllocated: 8 });
+  for (const sub of ['jpeg', 'ref']) mkdirSync(join(dir, sub));
+  for (const f of ph.files) {
+    const name = basename(f.path);
+    const enc = spawnSync('dcmcjpeg', ['+eb', '+q', '95', f.path, join(dir, 'jpeg', name)], { encoding: 'utf8' });
+    assert.equal(enc.status, 0, enc.stderr);
+    const dec = spawnSync('dcmdjpeg', [join(dir, 'jpeg', name), join(dir, 'ref', name)], { encoding: 'utf8' });
+    assert.equal(dec.status, 0, dec.stderr);
+  }
+  const db1 = openDatabase(':memory:');
+  const r1 = await importPaths(db1, [join(dir, 'jpeg')]);
+  assert.deepEqual(r1.skipped, []);
+  const ours = await loadVolume(db1, ph.seriesUid);
+  const db2 = openDatabase(':memory:');
+  await importPaths(db2, [join(dir, 'ref')]);
+  const ref = await loadVolume(db2, ph.seriesUid);
+  let maxDiff = 0;
+  for (let i = 0; i < ours.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours.data[i]! - ref.data[i]!));
+  // One stored step is 8 HU (RescaleSlope 8); IDCT implementations may differ by one.
+  assert.ok(maxDiff <= 8, `max difference ${maxDiff} HU between libjpeg-turbo and dcmtk`);
+});
