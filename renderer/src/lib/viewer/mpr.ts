@@ -150,9 +150,15 @@ export class MprViewer {
     this.applyMode();
   }
 
+  /** Creates the rendering engine, viewports and tools; call early so it overlaps the volume fetch. */
+  prepare(): void {
+    this.engine ??= this.setup();
+  }
+
   /** Shows a volume; resolves once the three views have rendered real pixels. */
   async load(handle: VolumeHandle, voxels: Voxels): Promise<void> {
     const engine = (this.engine ??= this.setup());
+    performance.mark('delineate:mpr-setup');
     const previous = this.volumeId;
     // No ':' in the id: Cornerstone reads the text before ':' in the slice imageIds as an image-loader
     // scheme and, finding none registered, fails while computing a default VOI from the middle slice.
@@ -186,10 +192,13 @@ export class MprViewer {
     this.handle = handle;
     this.voxels = voxels;
     this.volumeId = volumeId;
+    performance.mark('delineate:mpr-volume');
     await setVolumesForViewports(engine, [{ volumeId }], this.ids());
+    performance.mark('delineate:mpr-viewports');
     for (const v of VIEWS) this.viewport(v)?.resetCamera();
     this.setPreset('soft tissue', false);
     engine.render();
+    performance.mark('delineate:mpr-render1');
     // A createLocalVolume volume shows a grey first frame until render() runs again on the next frame.
     await nextFrame();
     engine.render();
