@@ -154,6 +154,11 @@ export class MedsamSegmenter implements Segmenter {
     ];
   }
 
+  /** Opens the ONNX sessions now (seconds for ViT-B) instead of on the first slice. */
+  async ready(): Promise<void> {
+    await this.open();
+  }
+
   private open(): Promise<SamOnnx> {
     this.sam ??= SamOnnx.open(this.opts.encoderFile, this.opts.decoderFile, this.opts.session ?? {});
     return this.sam;
