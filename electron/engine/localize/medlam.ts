@@ -39,22 +39,22 @@ export interface MedlamOptions {
   session?: SessionOptions;
 }
 
-/** Template points (stored per LPS axis pair: x min/max, y min/max, z min/max) as reference rows in the padded grid. */
+/** Template points (stored per LPS axis pair: x min/max, y min/max, z min/max) as the reference's rows in the padded 3 mm grid. */
 export function templateRowsFromPoints(pre: Preprocessed, points: Vec3[], structure: string): Vec3[] {
   if (points.length !== 6) throw new InputError(`a template needs six extreme points, got ${points.length}`, { structure });
   const grid = points.map((p) => patientToGrid(pre, p));
   const rows: Vec3[] = new Array<Vec3>(6);
+  // Stored pairs follow the patient axes (x, y, z: store/extreme-order.ts); canonical axis 2 is L (+x),
+  // 1 is A (-y), 0 is S (+z). Within a pair, the lower canonical coordinate is the reference's min row.
+  const canonicalOf = [2, 1, 0];
   for (let pair = 0; pair < 3; pair++) {
     const a = grid[2 * pair]!;
     const b = grid[2 * pair + 1]!;
-    // The canonical axis this pair spans: the one along which the two points differ most.
-    const d = [0, 1, 2].map((ax) => Math.abs(a[ax]! - b[ax]!));
-    const axis = d.indexOf(Math.max(...d));
+    const axis = canonicalOf[pair]!;
     const [lo, hi] = a[axis]! <= b[axis]! ? [a, b] : [b, a];
     rows[axis] = lo.map(roundHalfEven) as Vec3;
     rows[3 + axis] = hi.map(roundHalfEven) as Vec3;
   }
-  if (rows.some((r) => r === undefined)) throw new InputError('template points do not span three different axes', { structure });
   return rows;
 }
 
