@@ -77,7 +77,9 @@ export async function killLoop(o: KillLoopOptions): Promise<KillLoopResult> {
   const rnd = seeded(o.seed);
   let kills = 0;
   let finishedBeforeKill = 0;
-  for (let a = 0; a < o.attempts; a++) {
+  // Attempts that finish before their kill instant do not count: keep going until `attempts` kills
+  // (bounded, in case the machine is so fast that every attempt finishes).
+  for (let a = 0; kills < o.attempts && a < o.attempts * 3; a++) {
     const max = typeof o.maxDelayMs === 'number' ? o.maxDelayMs : o.maxDelayMs();
     const at = rnd() * max;
     const r = await runOnce(o, at);
@@ -96,30 +98,31 @@ export async function killLoop(o: KillLoopOptions): Promise<KillLoopResult> {
 }
 
 /**
- * A kill window that keeps every attempt's kill inside real work: process start-up plus at most
- * `itemsAhead` items' time, both estimated from the uninterrupted reference run. A window as long
- * as the whole run would let the run finish in a few attempts and the rest would exit before their
- * kill; this one makes each attempt commit a fraction of an item on average, so the 20 kills land
- * before, during and after item commits all along the run.
+ * A kill window that keeps every attempt's kill inside real work: the process's start-up and exit
+ * (`startupMs`, timed on a run with nothing left to do) plus at most `itemsAhead` items' time
+ * (`perItemMs`, from the uninterrupted run). A window as long as the whole run would let the run
+ * finish in a few attempts; this one makes each attempt commit about a fraction of an item, so the
+ * kills land before, during and after item commits all along the run.
  */
-export function killWindow(refDb: string, db: string, uninterruptedMs: number, itemsAhead = 1.2): { window(): number; left(): number } {
-  const ref = new Database(refDb, { readonly: true });
-  const rows = ref.prepare(`SELECT duration_ms AS d FROM run_items`).all() as { d: number | null }[];
-  ref.close();
-  const perItem = rows.reduce((a, r) => a + (r.d ?? 0), 0) / Math.max(1, rows.length);
-  const startup = Math.max(300, uninterruptedMs - perItem * rows.length);
+export function killWindow(db: string, startupMs: number, perItemMs: number, itemsAhead = 2.5): { window(): number; left(): number } {
   const left = (): number => {
     const conn = new Database(db, { readonly: true });
     try {
-      // Before the first attempt the run does not exist yet: every series is left.
-      const has = conn.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'run_items'`).get() as { n: number };
-      if (has.n === 0) return rows.length;
-      const runs = (conn.prepare(`SELECT count(*) AS n FROM runs`).get() as { n: number }).n;
-      if (runs === 0) return rows.length;
+      // Before the first attempt the run does not exist yet: every item is left.
+      const runs = conn.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'runs'`).get() as { n: number };
+      if (runs.n === 0 || (conn.prepare(`SELECT count(*) AS n FROM runs`).get() as { n: number }).n === 0) return Infinity;
       return (conn.prepare(`SELECT count(*) AS n FROM run_items WHERE status IN ('pending', 'running')`).get() as { n: number }).n;
     } finally {
       conn.close();
     }
   };
-  return { window: () => startup + perItem * Math.min(left(), itemsAhead), left };
+  return { window: () => startupMs + perItemMs * Math.min(left(), itemsAhead), left };
+}
+
+/** Runs a command to completion and returns its wall time (for the start-up estimate). */
+export async function timeRun(o: Pick<KillLoopOptions, 'args' | 'env' | 'cwd'>): Promise<{ ms: number; stdout: string; stderr: string }> {
+  const t0 = performance.now();
+  const r = await runOnce({ ...o, attempts: 0, maxDelayMs: 0, seed: 0 }, undefined);
+  if (r.code !== 0) throw new Error(`${o.args.join(' ')} exited with ${r.code ?? r.signal}:\n${r.stderr}`);
+  return { ms: performance.now() - t0, stdout: r.stdout, stderr: r.stderr };
 }
