@@ -107,7 +107,9 @@ export function assembleSeries<S extends SliceInput>(input: S[], seriesLabel: st
   const groups = new Map<string, S[]>();
   for (const s of usable) {
     const k = orientationKey(s);
-    groups.set(k, [...(groups.get(k) ?? []), s]);
+    const list = groups.get(k);
+    if (list) list.push(s);
+    else groups.set(k, [s]);
   }
   const main = [...groups.values()].sort((a, b) => b.length - a.length)[0]!;
   for (const g of groups.values()) {

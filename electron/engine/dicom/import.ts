@@ -106,7 +106,11 @@ function splitPhases(seriesUid: string, headers: ImageHeader[]): Map<string, Ima
   const positions = new Set(headers.map((h) => (h.position ? h.position.map((x) => x.toFixed(2)).join(',') : '')));
   if (positions.size === headers.length) return undefined;
   const phases = new Map<string, ImageHeader[]>();
-  for (const h of headers) phases.set(h.phaseKey, [...(phases.get(h.phaseKey) ?? []), h]);
+  for (const h of headers) {
+    const list = phases.get(h.phaseKey);
+    if (list) list.push(h);
+    else phases.set(h.phaseKey, [h]);
+  }
   if (phases.size < 2) return undefined;
   for (const list of phases.values()) {
     const pos = new Set(list.map((h) => (h.position ? h.position.map((x) => x.toFixed(2)).join(',') : '')));
@@ -190,7 +194,9 @@ export async function importPaths(db: Db, paths: string[], opts: ImportOptions =
       continue;
     }
     seenSop.set(h.sopInstanceUid, path);
-    images.set(h.seriesUid, [...(images.get(h.seriesUid) ?? []), h]);
+    const list = images.get(h.seriesUid);
+    if (list) list.push(h);
+    else images.set(h.seriesUid, [h]);
   }
 
   // Series: check consistency, split 4D phases, assemble geometry, write.
