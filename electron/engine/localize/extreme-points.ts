@@ -157,21 +157,30 @@ export function referenceSplitExtremePoints(m: MaskArray, splitNum: number): Vec
 }
 
 /**
- * Six LPS points of label `value` in a product label volume, ordered per volume axis:
- * [iMin, iMax, jMin, jMax, kMin, kMax], where iMin is the structure's point with the lowest column
- * index i, iMax the highest, and so on (DESIGN.md "Templates": for each axis of the volume, the
- * lowest and the highest point). The point on each bound plane follows the reference's median-pixel
- * rule above (on the [k, j, i] array), so that templates derived here agree with the reference's.
- * Returns undefined when the label is absent.
+ * Six LPS points of label `value` in a product label volume, in the stored template order
+ * (store/extreme-order.ts): [right (min x), left (max x), anterior (min y), posterior (max y),
+ * inferior (min z), superior (max z)]. The bound planes are the volume's own (DESIGN.md "Templates":
+ * for each axis of the volume, the lowest and the highest point); each volume axis is assigned to the
+ * patient axis it runs along, and the point on each bound plane follows the reference's median-pixel
+ * rule above (on the [k, j, i] array). Returns undefined when the label is absent.
  */
 export function extremePointsFromLabels(labels: LabelVolume, value: number): Vec3[] | undefined {
   const [ni, nj, nk] = labels.dims;
   const rows = referenceExtremePoints({ shape: [nk, nj, ni], data: labels.data, value });
   if (!rows) return undefined;
   // rows: 0 kMin, 1 jMin, 2 iMin, 3 kMax, 4 jMax, 5 iMax, each as [k, j, i].
-  const order = [2, 5, 1, 4, 0, 3];
-  return order.map((r) => {
-    const p = rows[r]!;
-    return voxelToPatient(labels, [p[2], p[1], p[0]]);
-  });
+  const lps = rows.map((p) => voxelToPatient(labels, [p[2], p[1], p[0]]));
+  const out: Vec3[] = new Array<Vec3>(6);
+  for (const [volAxis, lo, hi] of [[0, 2, 5], [1, 1, 4], [2, 0, 3]] as const) {
+    const d = labels.direction;
+    const col = [d[volAxis], d[3 + volAxis], d[6 + volAxis]];
+    let pat = 0;
+    for (const c of [1, 2]) if (Math.abs(col[c]!) > Math.abs(col[pat]!)) pat = c;
+    const a = lps[lo]!;
+    const b = lps[hi]!;
+    const [min, max] = a[pat]! <= b[pat]! ? [a, b] : [b, a];
+    out[2 * pat] = min;
+    out[2 * pat + 1] = max;
+  }
+  return out;
 }
