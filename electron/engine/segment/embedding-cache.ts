@@ -8,7 +8,7 @@
  * embedding depends on preprocessing as well as on the model.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface EmbeddingKey {
@@ -26,6 +26,8 @@ export interface EmbeddingCacheOptions {
   maxEntries?: number;
   /** Folder for the on-disk cache; omit to keep embeddings in memory only. */
   dir?: string;
+  /** Disk budget in bytes (default 4 GiB): least recently used files go first. */
+  maxDiskBytes?: number;
 }
 
 export interface EmbeddingCacheStats {
@@ -42,11 +44,14 @@ export class EmbeddingCache {
   private readonly mem = new Map<string, Float32Array>();
   private readonly maxEntries: number;
   private readonly dir: string | undefined;
+  private readonly maxDiskBytes: number;
+  private writesSincePrune = 0;
   readonly stats: EmbeddingCacheStats = { memoryHits: 0, diskHits: 0, misses: 0 };
 
   constructor(opts: EmbeddingCacheOptions = {}) {
     this.maxEntries = Math.max(0, opts.maxEntries ?? 48);
     this.dir = opts.dir;
+    this.maxDiskBytes = opts.maxDiskBytes ?? 4 * 1024 ** 3;
   }
 
   private memKey(k: EmbeddingKey): string {
@@ -73,6 +78,8 @@ export class EmbeddingCache {
     if (f && existsSync(f)) {
       const buf = readFileSync(f);
       if (buf.byteLength === expectedLength * 4) {
+        const now = new Date();
+        utimesSync(f, now, now); // mtime marks recent use for pruning
         const arr = new Float32Array(expectedLength);
         new Uint8Array(arr.buffer).set(buf);
         this.remember(mk, arr);
@@ -94,6 +101,34 @@ export class EmbeddingCache {
     const tmp = `${f}.${process.pid}.tmp`;
     writeFileSync(tmp, new Uint8Array(emb.buffer, emb.byteOffset, emb.byteLength));
     renameSync(tmp, f);
+    if (++this.writesSincePrune >= 16) this.prune();
+  }
+
+  /** Deletes the least recently used embedding files until the disk cache fits its budget. */
+  prune(): void {
+    this.writesSincePrune = 0;
+    if (!this.dir) return;
+    const root = join(this.dir, 'sam-embeddings');
+    if (!existsSync(root)) return;
+    const files: { path: string; size: number; mtime: number }[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.f32')) {
+          const st = statSync(p);
+          files.push({ path: p, size: st.size, mtime: st.mtimeMs });
+        }
+      }
+    };
+    walk(root);
+    let total = files.reduce((a, f) => a + f.size, 0);
+    files.sort((a, b) => a.mtime - b.mtime);
+    for (const f of files) {
+      if (total <= this.maxDiskBytes) break;
+      rmSync(f.path, { force: true });
+      total -= f.size;
+    }
   }
 
   get size(): number {

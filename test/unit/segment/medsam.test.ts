@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../../helpers/data.js';
 import { EmbeddingCache } from '../../../electron/engine/segment/embedding-cache.js';
@@ -172,4 +173,19 @@ test('the models folder manifest gives files, hashes and constants', async () =>
 
 test('the quantized encoder is opt-in and refused clearly when the folder has none', () => {
   assert.throws(() => medsamFromModelsDir(FIX, { quantizedEncoder: true }), /sam-encoder-int8/);
+});
+
+test('the disk cache is pruned to its budget, least recently used first', (t) => {
+  const dir = tempDir(t);
+  const c = new EmbeddingCache({ dir, maxEntries: 0, maxDiskBytes: 3 * 16 });
+  const key = (slice: number) => ({ modelHash: 'm'.repeat(16), seriesUid: 's', slice, recipe: 'r' });
+  for (let s = 0; s < 5; s++) {
+    c.set(key(s), new Float32Array(4).fill(s));
+    const when = new Date(Date.UTC(2026, 0, 1, 0, 0, s)); // distinct use times, oldest first
+    utimesSync(c.filePath(key(s))!, when, when);
+  }
+  c.prune();
+  const kept = [0, 1, 2, 3, 4].filter((s) => c.get(key(s), 4) !== undefined);
+  assert.equal(kept.length, 3);
+  assert.deepEqual(kept, [2, 3, 4]);
 });
