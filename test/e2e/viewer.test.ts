@@ -49,7 +49,7 @@ function dist(a: Vec3, b: Vec3): number {
 test('import, open, place six points, save, reload: same points; views rendered and like the baseline', { timeout: 240_000 }, async (t) => {
   const missing = chromiumMissing();
   if (missing) return t.skip(missing);
-  const real = join(dataDir(), '4dlung', 'ct');
+  const real = join(dataDir(), '4dlung');
   let input: string;
   let dataset: string;
   let cleanup = (): void => undefined;
@@ -147,5 +147,17 @@ test('import, open, place six points, save, reload: same points; views rendered 
   await page.click('[data-member="e2e/Heart"]');
   const reloaded = await slotPoints(page);
   reloaded.forEach((p, i) => assert.ok(dist(p, placed[i]!) < 0.5, `${SLOTS[i]}: ${p.join(',')} vs ${placed[i]!.join(',')}`));
+  // Contour overlay: the RTSTRUCT imported with 4D-Lung is drawn on the views.
+  if (dataset === '4dlung') {
+    await page.waitForSelector('select[data-role="overlay"] option:nth-child(2)', { state: 'attached' });
+    const id = await page.getAttribute('select[data-role="overlay"] option:nth-child(2)', 'value');
+    await page.selectOption('select[data-role="overlay"]', id!);
+    await page.click('[data-role="overlay-structures"] button[data-structure="Tumor_c40"]');
+    await page.waitForSelector('.vp[data-view="axial"] + svg path', { state: 'attached' });
+    for (const view of VIEWS) {
+      assert.ok((await page.locator(`.vp[data-view="${view}"] + svg path`).count()) >= 1, `${view} shows Tumor_c40 contours`);
+    }
+  }
+
   assert.deepEqual(app.pageErrors, [], 'no uncaught errors in the page');
 });
