@@ -97,9 +97,11 @@ export function planSlices(
 ): SlicePlan[] {
   let prepared: { lo: number; hi: number } | undefined;
   if (mode === 'reference') {
-    // preprocess_ct: range(int32(max(0, z_min)), int32(min(depth, z_max))), global over structures.
-    const zMin = Math.min(...structures.flatMap((s) => s.boxes.map((b) => b.kMin)));
-    const zMax = Math.max(...structures.flatMap((s) => s.boxes.map((b) => b.kMax)));
+    // preprocess_ct: range(int32(max(0, z_min)), int32(min(depth, z_max))), global over structures,
+    // where z_min is each structure's FIRST box's min and z_max its LAST box's max
+    // (corner_cor_dic[key][0][0][0] and [-1][1][0] in MedLSAM_WPL/SPL_Inference.py).
+    const zMin = Math.min(...structures.filter((s) => s.boxes.length).map((s) => s.boxes[0]!.kMin));
+    const zMax = Math.max(...structures.filter((s) => s.boxes.length).map((s) => s.boxes[s.boxes.length - 1]!.kMax));
     prepared = { lo: Math.trunc(Math.max(0, zMin)), hi: Math.trunc(Math.min(nk, zMax)) };
   }
   return structures.map((s) => {
@@ -206,6 +208,7 @@ export class MedsamSegmenter implements Segmenter {
     const masks = plans.map(() => new Uint8Array(plane * nk));
     const ious: number[][] = plans.map(() => []);
     const share = this.opts.shareEmbeddings ?? true;
+    const reference = this.opts.sliceRange === 'reference';
 
     // Slice-major order: encode a slice once, then decode every box that covers it.
     const bySlice = new Map<number, { s: number; box: VoxelBox }[]>();
@@ -225,6 +228,9 @@ export class MedsamSegmenter implements Segmenter {
         const box1024 = boxTo1024(job.box, ni, nj, this.constants);
         const dec = await sam.decodeBox(emb, box1024);
         this.decoderRuns++;
+        // The reference ASSIGNS each box's slice mask (pred_key_array[img_id] = ...), so where SPL
+        // parts share a slice the later part wins; the product takes the union.
+        if (reference) masks[job.s]!.fill(0, k * plane, (k + 1) * plane);
         maskFromLowRes(dec.lowRes, dec.lowSize, sam.imageSize, nj, ni, masks[job.s]!, k * plane);
         ious[job.s]!.push(dec.iou);
       }

@@ -189,3 +189,15 @@ test('the disk cache is pruned to its budget, least recently used first', (t) =>
   assert.equal(kept.length, 3);
   assert.deepEqual(kept, [2, 3, 4]);
 });
+
+test('reference mode: SPL parts sharing a slice, the later part replaces the earlier (the product ORs)', async () => {
+  const v = phantom();
+  const wide = lpsBox(v, [8, 10, 2], [22, 24, 4]);
+  const narrow = lpsBox(v, [8, 10, 4], [14, 24, 6]); // shares slice 4, covers only part of the cube there
+  const ref = await seg({ sliceRange: 'reference' }).segment({ seriesUid: 'spl', volume: v, structures: [{ name: 'A', boxes: [wide, narrow] }] });
+  const prod = await seg().segment({ seriesUid: 'spl', volume: v, structures: [{ name: 'A', boxes: [wide, narrow] }] });
+  const onSlice = (m: Uint8Array, k: number): number => m.subarray(k * 1024, (k + 1) * 1024).reduce((a, b) => a + b, 0);
+  assert.equal(onSlice(prod[0]!.mask, 4), 99);
+  assert.ok(onSlice(ref[0]!.mask, 4) < 99, 'the narrow later part replaced slice 4');
+  assert.equal(onSlice(ref[0]!.mask, 6), 0, 'the half-open global range drops the last part\'s top slice');
+});
