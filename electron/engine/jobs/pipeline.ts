@@ -40,7 +40,7 @@ class VolumeCache {
 }
 
 export async function createWork(opts: WorkOptions): Promise<Work> {
-  const { localizer, segmenter } = await selectBackends({
+  const { localizer, segmenter, reasons } = await selectBackends({
     ...(opts.modelsDir !== undefined ? { modelsDir: opts.modelsDir } : {}),
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
   });
@@ -48,6 +48,7 @@ export async function createWork(opts: WorkOptions): Promise<Work> {
     localizer: localizer.name,
     segmenter: segmenter.name,
     models: [...localizer.models(), ...segmenter.models()],
+    notes: reasons,
   };
   const templates = new VolumeCache();
   return {

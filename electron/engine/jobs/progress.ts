@@ -59,6 +59,7 @@ export function createProgressPrinter(write: (s: string) => void, tty: boolean):
         break;
       case 'backends':
         write(`backends: ${e.backends.localizer} + ${e.backends.segmenter}${e.backends.models.length ? ` (${e.backends.models.map((m) => `${m.name} ${m.sha256.slice(0, 12)}`).join(', ')})` : ''}\n`);
+        for (const n of e.backends.notes ?? []) write(`  ${n}\n`);
         break;
       case 'item-started':
         current = e.seriesUid;

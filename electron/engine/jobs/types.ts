@@ -40,6 +40,8 @@ export interface BackendInfo {
   localizer: string;
   segmenter: string;
   models: ModelRef[];
+  /** Why these were chosen (e.g. which model file failed verification), for the log. */
+  notes?: string[];
 }
 
 /** The work of one item, before it is committed: everything the results store needs. */
