@@ -133,6 +133,32 @@ test('import, open, place six points, save, reload: same points; views rendered 
     assert.ok((await page.locator(`.vp[data-view="${view}"] + svg .marker`).count()) >= 1, `${view} shows a marker`);
   }
 
+  // Delete a point: saving is refused until it is placed again; a click refills the empty slot.
+  await page.click('li[data-slot="superior"] [data-action="delete-point"]');
+  assert.equal(await page.isDisabled('[data-action="save-template"]'), true);
+  await page.mouse.click(co.x + co.width * 0.5, co.y + co.height * (0.5 - f));
+  await page.waitForTimeout(650);
+  assert.ok(dist((await slotPoints(page))[5]!, placed[5]!) < 0.5, 'superior point placed again at the same spot');
+  // Move a point by dragging its marker 20 px toward the image's left (patient right).
+  const before = await slotPoints(page);
+  const r0 = page.locator('.vp[data-view="axial"] + svg .marker circle').first();
+  const rb = await r0.boundingBox();
+  assert.ok(rb);
+  const [mx, my] = [rb.x + rb.width / 2, rb.y + rb.height / 2];
+  const markerSlot = (await page.locator('.vp[data-view="axial"] + svg .marker text').first().textContent()) ?? '';
+  await page.mouse.move(mx, my);
+  await page.mouse.down();
+  await page.mouse.move(mx - 10, my, { steps: 3 });
+  await page.mouse.move(mx - 20, my, { steps: 3 });
+  await page.mouse.up();
+  await page.waitForTimeout(650);
+  const after = await slotPoints(page);
+  const moved = SLOTS.findIndex((_s, i) => dist(after[i]!, before[i]!) > 1);
+  assert.ok(moved >= 0, `dragging marker ${markerSlot} moved a point`);
+  assert.ok(after[moved]![0] < before[moved]![0], 'dragged toward patient right: x decreased');
+  assert.ok(Math.abs(after[moved]![2] - before[moved]![2]) < 0.5, 'a drag in the axial view keeps the slice (z)');
+  placed.splice(0, 6, ...after);
+
   await page.click('[data-action="save-template"]');
   await page.waitForSelector('[data-role="status"]');
   const sets = (await api<{ sets: TemplateSetInfo[] }>(app.bridge.url, 'listTemplateSets', {})).sets;

@@ -34,7 +34,10 @@ export class TemplateEditor {
 
   /** A click in a view at `lps`. */
   place(lps: Vec3): void {
-    if (this.guided) {
+    // Free clicks only start a new set of six; once slots hold points (a deleted point, a loaded
+    // member), a click refills the selected empty slot as in guided mode.
+    const editing = this.pending.length === 0 && this.points.some((p) => p !== null);
+    if (this.guided || editing) {
       const next = [...this.points];
       next[this.selected] = lps;
       this.points = next;
