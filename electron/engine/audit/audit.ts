@@ -163,6 +163,14 @@ export function reviewStructure(db: Db, req: ReviewRequest): { resultId: number;
   return { resultId: row.id, templateSet: row.set_name };
 }
 
+/**
+ * The same decision for one structure on many series (batch approve in the review screen): all or
+ * nothing, so a missing result on one series leaves every other series as it was.
+ */
+export function reviewStructures(db: Db, reqs: ReviewRequest[]): { seriesUid: string; resultId: number; templateSet: string }[] {
+  return db.transaction(() => reqs.map((r) => ({ seriesUid: r.seriesUid, ...reviewStructure(db, r) }))).immediate();
+}
+
 /** Records that a structure left the application (RTSTRUCT file, C-STORE, label map). */
 export function recordExport(
   db: Db,

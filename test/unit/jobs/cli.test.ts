@@ -39,7 +39,7 @@ test('review approve and reject print one JSON document and are audited', async 
   const file = await seeded(t);
   const a = await cli(['review', 'approve', '--series', '1.2.1', '--structure', 'Brainstem', '--reviewer', 'A. Physicist', '--db', file, '--json']);
   assert.equal(a.code, 0, a.err);
-  const doc = JSON.parse(a.out) as Record<string, unknown>;
+  const doc = (JSON.parse(a.out) as { reviews: Record<string, unknown>[] }).reviews[0]!;
   assert.deepEqual({ ...doc, resultId: typeof doc.resultId }, {
     seriesUid: '1.2.1', templateSet: 'HN', structure: 'Brainstem', reviewState: 'approved', reviewer: 'A. Physicist', resultId: 'number',
   });
@@ -73,4 +73,27 @@ test('run refuses unclear requests before touching anything', async (t) => {
   const db = openJobsDb(file);
   t.after(() => db.close());
   assert.deepEqual(db.prepare('SELECT count(*) AS n FROM runs').get(), { n: 1 }, 'only the seeded run exists');
+});
+
+test('review approve over several series is all or nothing', async (t) => {
+  const file = join(tempDir(t), 'db.sqlite');
+  const db = openJobsDb(file);
+  seedArchive(db, ['1.2.1', '1.2.2', '1.2.3']);
+  const { run } = createOrFindRun(db, { templateSet: 'HN', series: ['1.2.1', '1.2.2'] });
+  await runBatch({ db, runId: run.id, executor: new InlineExecutor(db, fakeWork()) });
+  db.close();
+  // 1.2.3 has no results: nothing is approved anywhere.
+  const partial = await cli(['review', 'approve', '--series', '1.2.1', '1.2.3', '--structure', 'Brainstem', '--reviewer', 'A', '--db', file, '--json']);
+  assert.equal(partial.code, 1);
+  assert.match(partial.err, /series 1\.2\.3 has no result for structure Brainstem/);
+  const ok = await cli(['review', 'approve', '--series', '1.2.1', '1.2.2', '--structure', 'Brainstem', '--reviewer', 'A', '--db', file, '--json']);
+  assert.equal(ok.code, 0, ok.err);
+  assert.deepEqual((JSON.parse(ok.out) as { reviews: { seriesUid: string }[] }).reviews.map((r) => r.seriesUid), ['1.2.1', '1.2.2']);
+  const check = openJobsDb(file);
+  t.after(() => check.close());
+  assert.deepEqual(
+    check.prepare(`SELECT series_uid, review_state FROM results WHERE structure = 'Brainstem' ORDER BY series_uid`).all(),
+    [{ series_uid: '1.2.1', review_state: 'approved' }, { series_uid: '1.2.2', review_state: 'approved' }],
+  );
+  assert.equal((check.prepare(`SELECT count(*) AS n FROM audit WHERE action = 'approved'`).get() as { n: number }).n, 2);
 });
