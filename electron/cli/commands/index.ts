@@ -6,6 +6,7 @@ import { importCommand } from './import.js';
 import { seriesListCommand } from './series-list.js';
 import { exportNiftiCommand } from './export-nifti.js';
 import { exportRtstructCommand } from './export-rtstruct.js';
+import { sendCommand } from './send.js';
 import { runCommand } from './run.js';
 import { reviewApproveCommand, reviewRejectCommand, reviewResetCommand } from './review.js';
 import { evalCommand } from './eval.js';
@@ -18,4 +19,4 @@ import { templateAddCommand } from './template-add.js';
 import { templateDeriveCommand } from './template-derive.js';
 import { templateListCommand } from './template-list.js';
 
-export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
+export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
