@@ -2,7 +2,9 @@
  * `delineate run --set NAME (--series UID... | --all)`: localizes and segments every structure of a
  * template set on many series, in worker threads, with a progress bar on stderr. The run and its
  * items are stored before any work starts; re-running the same command resumes an interrupted run
- * (after a kill, a crash or Ctrl-C) and does nothing for a finished one unless --new is given.
+ * (after a kill, a crash or Ctrl-C) and does nothing for a finished one unless --new is given;
+ * with --all, series imported since the last run join it (a nightly `run --all` processes only what
+ * arrived).
  * JSON: {runId, items:[{seriesUid, status, error?}]}. Exit status 0 once every item has finished,
  * even when some failed (their errors are in the output); 1 when the run stopped (cancelled, or the
  * backends could not be loaded), 2 for a usage error.

@@ -89,7 +89,14 @@ function setIdOf(db: Db, name: string): number {
 }
 
 /** The series a request names, checked against the archive, in a stable order. */
-export function resolveSeries(db: Db, setId: number, series: string[] | 'all', templateSet: string): string[] {
+function addNewSeries(db: Db, runId: number, series: string[]): void {
+  const have = new Set((db.prepare(`SELECT series_uid FROM run_items WHERE run_id = ?`).all(runId) as { series_uid: string }[]).map((r) => r.series_uid));
+  const next = (db.prepare(`SELECT coalesce(max(position), -1) + 1 AS p FROM run_items WHERE run_id = ?`).get(runId) as { p: number }).p;
+  const ins = db.prepare(`INSERT INTO run_items (run_id, position, series_uid) VALUES (?, ?, ?)`);
+  series.filter((uid) => !have.has(uid)).forEach((uid, i) => ins.run(runId, next + i, uid));
+}
+
+export function resolveSeries(db: Db, setId: number, series: string[] | 'all', templateSet: string, opts: { allowEmpty?: boolean } = {}): string[] {
   if (series === 'all') {
     // Every CT series except the set's own template scans (localizing a template on itself says nothing).
     const rows = db
@@ -99,7 +106,7 @@ export function resolveSeries(db: Db, setId: number, series: string[] | 'all', t
          ORDER BY series_uid`,
       )
       .all(setId) as { series_uid: string }[];
-    if (rows.length === 0) throw new InputError(`no CT series to process for template set '${templateSet}' (the archive holds none besides its templates)`, { templateSet });
+    if (rows.length === 0 && !opts.allowEmpty) throw new InputError(`no CT series to process for template set '${templateSet}' (the archive holds none besides its templates)`, { templateSet });
     return rows.map((r) => r.series_uid);
   }
   const unique = [...new Set(series)];
@@ -130,7 +137,12 @@ export function createOrFindRun(db: Db, req: RunRequest): { run: RunInfo; resume
       const existing = db
         .prepare(`SELECT id FROM runs WHERE set_id = ? AND selection = ? AND mode = ? ORDER BY id DESC LIMIT 1`)
         .get(setId, key, mode) as { id: number } | undefined;
-      if (existing) return { run: getRun(db, existing.id), resumed: true };
+      if (existing) {
+        // `--all` means the archive as it is now: series imported since join the run as new items
+        // (a nightly `run --all` processes what arrived, never redoing what is done or reviewed).
+        if (key === 'all') addNewSeries(db, existing.id, resolveSeries(db, setId, 'all', req.templateSet, { allowEmpty: true }));
+        return { run: getRun(db, existing.id), resumed: true };
+      }
     }
     const series = resolveSeries(db, setId, req.series, req.templateSet);
     const runId = Number(

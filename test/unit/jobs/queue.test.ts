@@ -35,10 +35,17 @@ test('a run and all of its items are stored before any work; the same request fi
   assert.throws(() => createOrFindRun(db, { templateSet: 'nope', series: SERIES }), /template set 'nope'/);
 });
 
-test('--all takes every CT series except the set\'s own templates', (t) => {
+test('--all takes every CT series except the set\'s own templates, and later the ones imported since', async (t) => {
   const db = setup(t);
   const { run } = createOrFindRun(db, { templateSet: 'HN', series: 'all' });
   assert.deepEqual(listItems(db, run.id).map((i) => i.seriesUid), SERIES);
+  await runBatch({ db, runId: run.id, executor: new InlineExecutor(db, fakeWork()) });
+  seedArchive(db, ['1.2.6']);
+  const again = createOrFindRun(db, { templateSet: 'HN', series: 'all' });
+  assert.equal(again.run.id, run.id);
+  assert.deepEqual(listItems(db, run.id).map((i) => [i.seriesUid, i.status]), [...SERIES.map((s) => [s, 'done']), ['1.2.6', 'pending']]);
+  const res = await runBatch({ db, runId: run.id, executor: new InlineExecutor(db, fakeWork()) });
+  assert.deepEqual(res.items.map((i) => i.attempts), [1, 1, 1, 1, 1, 1], 'only the new series was processed');
 });
 
 test('a batch commits every item with its results, audit entries and backends; one failing series fails alone', async (t) => {
