@@ -48,7 +48,7 @@ export function sliceRings(slice: ArrayLike<number>, w: number, h: number): Pt[]
     const d = inside(cx, cy);
     return a === d && b === c && a !== b;
   };
-  const [mp] = d3contours().size([cw, ch]).smooth(false).thresholds([0.5])(Array.from(crop));
+  const [mp] = d3contours().size([cw, ch]).smooth(false).thresholds([0.5])(crop as unknown as number[]);
   const rings: Pt[][] = [];
   if (!mp) return rings;
   for (const polygon of mp.coordinates) {

@@ -2,7 +2,7 @@
  * DICOM network destinations (a TPS or PACS): AE title, host, port, the calling AE title we present,
  * and a timeout. Parsed from `AET@HOST:PORT` or kept by name in the database (migration 6).
  */
-import { InputError, NotFoundError } from '../errors.js';
+import { DelineateError, InputError, NotFoundError } from '../errors.js';
 import type { Db } from '../store/db.js';
 
 export interface Destination {
@@ -64,7 +64,15 @@ const toDestination = (r: Row): Destination & { name: string } => ({
   timeoutMs: r.timeout_ms,
 });
 
+/** The destinations table comes with migration 6; an older database says so instead of a raw SQL error. */
+function requireTable(db: Db): void {
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'destinations'").get() === undefined) {
+    throw new DelineateError('conflict', `database ${db.name} has no destinations table (schema migration 6 not applied): use --to AET@HOST:PORT`);
+  }
+}
+
 export function saveDestination(db: Db, name: string, d: Destination): void {
+  requireTable(db);
   const n = name.trim();
   if (n === '') throw new InputError('destination name is empty');
   db.prepare(
@@ -75,15 +83,18 @@ export function saveDestination(db: Db, name: string, d: Destination): void {
 }
 
 export function listDestinations(db: Db): Array<Destination & { name: string }> {
+  requireTable(db);
   return (db.prepare('SELECT * FROM destinations ORDER BY name').all() as Row[]).map(toDestination);
 }
 
 export function getDestination(db: Db, name: string): Destination & { name: string } {
+  requireTable(db);
   const r = db.prepare('SELECT * FROM destinations WHERE name = ?').get(name) as Row | undefined;
   if (!r) throw new NotFoundError(`no DICOM destination named '${name}'`);
   return toDestination(r);
 }
 
 export function deleteDestination(db: Db, name: string): void {
+  requireTable(db);
   if (db.prepare('DELETE FROM destinations WHERE name = ?').run(name).changes === 0) throw new NotFoundError(`no DICOM destination named '${name}'`);
 }
