@@ -5,8 +5,7 @@
  */
 import { parseArgs, str, list } from '../cli/args.js';
 import { defaultDatabasePath } from '../engine/paths.js';
-import { createEngineService } from '../engine/service.js';
-import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from '../engine/service-ports.js';
+import { startEngineHost } from '../engine/service-host.js';
 import { startBridge } from './server.js';
 
 const args = parseArgs(process.argv.slice(2), {
@@ -15,7 +14,8 @@ const args = parseArgs(process.argv.slice(2), {
   static: { type: 'string' },
   'allow-origin': { type: 'list' },
 });
-const service = createEngineService({ dbPath: str(args, 'db') ?? defaultDatabasePath(), archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
+// The engine runs in a worker thread so a long import never stalls HTTP or WebSocket traffic.
+const service = startEngineHost({ dbPath: str(args, 'db') ?? defaultDatabasePath() });
 const staticDir = str(args, 'static');
 const bridge = await startBridge({
   service,

@@ -32,8 +32,7 @@ export async function bench(args: string[]): Promise<void> {
     input = tmp;
     label = 'phantom 256x256x80 (../shared/data absent)';
   }
-  if (process.env.DELINEATE_BENCH_NO_BUILD !== '1') buildRenderer();
-  const app = await startApp();
+  const app = await startApp({ staticDir: buildRenderer() });
   try {
     const imported = await app.service.importPaths({ paths: [input] });
     const series = imported.series[0]!;

@@ -14,7 +14,6 @@ import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from '../../electron/engine/service-p
 import { REPO_ROOT } from '../helpers/data.js';
 
 export const CHROMIUM = process.env.DELINEATE_CHROMIUM ?? '/usr/bin/chromium';
-export const RENDERER_DIST = join(REPO_ROOT, 'renderer', 'dist');
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -27,13 +26,19 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Builds renderer/dist with Vite (about 15 s); throws with Vite's output when it fails. */
-export function buildRenderer(): void {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(REPO_ROOT, 'renderer', 'vite.config.ts'), '--logLevel', 'error'], {
+/**
+ * Builds the renderer with Vite (about 15 s) into a fresh folder of its own, so test files running in
+ * parallel never build over each other; returns that folder. Throws with Vite's output on failure.
+ */
+export function buildRenderer(): string {
+  const out = mkdtempSync(join(tmpdir(), 'delineate-renderer-'));
+  const vite = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const r = spawnSync(process.execPath, [vite, 'build', '--config', join(REPO_ROOT, 'renderer', 'vite.config.ts'), '--outDir', out, '--logLevel', 'error'], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`vite build failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return out;
 }
 
 export interface App {
@@ -45,10 +50,10 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function startApp(opts: { viewport?: { width: number; height: number } } = {}): Promise<App> {
+export async function startApp(opts: { staticDir: string; viewport?: { width: number; height: number } }): Promise<App> {
   const work = mkdtempSync(join(tmpdir(), 'delineate-e2e-'));
   const service = createEngineService({ dbPath: join(work, 'db.sqlite'), archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
-  const bridge = await startBridge({ service, staticDir: RENDERER_DIST });
+  const bridge = await startBridge({ service, staticDir: opts.staticDir });
   const context = await chromium.launchPersistentContext(join(work, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
@@ -70,6 +75,7 @@ export async function startApp(opts: { viewport?: { width: number; height: numbe
       await bridge.close();
       service.close();
       rmSync(work, { recursive: true, force: true });
+      rmSync(opts.staticDir, { recursive: true, force: true });
     },
   };
 }
@@ -138,4 +144,29 @@ export async function pngStats(page: Page, png: Buffer): Promise<ImageStats> {
     const mean = sum / n;
     return { mean, std: Math.sqrt(Math.max(0, sq / n - mean * mean)), lit: lit / n, thumb };
   }, png.toString('base64'));
+}
+
+/** Grey values (0..255) of a PNG at CSS-pixel positions, decoded in the page. */
+export async function pngGrey(page: Page, png: Buffer, pts: [number, number][]): Promise<number[]> {
+  return page.evaluate(
+    async ([b64, points]) => {
+      interface Ctx2d {
+        drawImage(img: unknown, x: number, y: number): void;
+        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+      }
+      const w = globalThis as unknown as {
+        createImageBitmap(b: Blob): Promise<{ width: number; height: number }>;
+        OffscreenCanvas: new (width: number, height: number) => { getContext(kind: '2d'): Ctx2d | null };
+      };
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const bmp = await w.createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+      const ctx = new w.OffscreenCanvas(bmp.width, bmp.height).getContext('2d')!;
+      ctx.drawImage(bmp, 0, 0);
+      return points.map(([x, y]) => {
+        const d = ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data;
+        return (d[0]! + d[1]! + d[2]!) / 3;
+      });
+    },
+    [png.toString('base64'), pts] as const,
+  );
 }

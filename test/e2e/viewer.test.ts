@@ -64,8 +64,7 @@ test('import, open, place six points, save, reload: same points; views rendered 
     dataset = 'phantom';
     cleanup = () => rmSync(dir, { recursive: true, force: true });
   }
-  buildRenderer();
-  const app = await startApp();
+  const app = await startApp({ staticDir: buildRenderer() });
   t.after(async () => {
     await app.close();
     cleanup();
