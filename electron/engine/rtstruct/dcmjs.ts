@@ -59,6 +59,7 @@ export function readPart10(file: string, opts: { untilPixelData?: boolean } = {}
   } catch (cause) {
     throw new InputError(`cannot read ${file}: ${(cause as Error).message}`, { file }, { cause });
   }
+  buf = withPart10Header(buf);
   try {
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
     const dict = dcmjs.data.DicomMessage.readFile(ab as ArrayBuffer, {
@@ -72,6 +73,31 @@ export function readPart10(file: string, opts: { untilPixelData?: boolean } = {}
   } catch (cause) {
     throw new InputError(`${file} is not a readable DICOM file: ${(cause as Error).message}`, { file }, { cause });
   }
+}
+
+/**
+ * dcmjs reads only Part 10 files (preamble, 'DICM', meta group). Older exports and some test files
+ * are a bare dataset (PS3.10 7.1 makes the header mandatory, but they exist, e.g. pydicom's
+ * rtstruct.dcm) or a meta group without preamble: give them the header dcmjs expects. A bare
+ * dataset's transfer syntax is guessed from its first element: a VR after the tag means explicit VR.
+ */
+export function withPart10Header(buf: Buffer): Buffer {
+  if (buf.length >= 132 && buf.toString('latin1', 128, 132) === 'DICM') return buf;
+  if (buf.length < 8) return buf;
+  const preamble = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1')]);
+  if (buf.readUInt16LE(0) === 0x0002) return Buffer.concat([preamble, buf]);
+  const vr = buf.toString('latin1', 4, 6);
+  const explicit = /^[A-Z]{2}$/.test(vr);
+  const meta: Naturalized = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: '',
+    MediaStorageSOPInstanceUID: '',
+    TransferSyntaxUID: explicit ? EXPLICIT_VR_LITTLE_ENDIAN : '1.2.840.10008.1.2',
+    ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
+  };
+  const dict = new dcmjs.data.DicomDict(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = {};
+  return Buffer.concat([Buffer.from(dict.write()), buf]);
 }
 
 /** First value of a naturalized attribute as a string ('' when absent). */
