@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { importPaths } from '../../../electron/engine/dicom/import.js';
 import { openDatabase } from '../../../electron/engine/store/db.js';
 import { readRtstruct, rasterizeStructures } from '../../../electron/engine/rtstruct/read.js';
@@ -16,7 +17,7 @@ import { deriveTemplatesFromRtstruct } from '../../../electron/engine/rtstruct/d
 import { getTemplateSet } from '../../../electron/engine/store/templates.js';
 import { patientToVoxel } from '../../../electron/engine/volume/geometry.js';
 import { requireData, tempDir } from '../../helpers/data.js';
-import { dciodvfyErrors } from '../../unit/rtstruct/fixtures.js';
+import { dcentvfyFindings, dciodvfyErrors } from '../../unit/rtstruct/fixtures.js';
 
 function dice(a: Uint8Array, b: Uint8Array): number {
   let inter = 0;
@@ -64,6 +65,10 @@ test('4D-Lung RTSTRUCT: import -> re-export -> re-import keeps every contour wit
   const v = dciodvfyErrors(out);
   if (v) assert.deepEqual(v.errors, [], v.errors.join('\n'));
   else t.diagnostic('dciodvfy absent: IOD check skipped');
+  // Patient and study attributes agree with the CT files (dicom3tools' cross-file check).
+  const ctFiles = readdirSync(ctDir).filter((f) => f.endsWith('.dcm')).map((f) => join(ctDir, f));
+  const entity = dcentvfyFindings([out, ...ctFiles]);
+  if (entity) assert.deepEqual(entity, [], entity.join('\n'));
 
   const again = readRtstruct(out);
   const masks1 = rasterizeStructures(again, series.geometry);

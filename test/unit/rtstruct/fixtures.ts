@@ -73,3 +73,10 @@ print(json.dumps(dict(rois=rois, sopInstanceUid=ds.SOPInstanceUID, seriesInstanc
   }
   return JSON.parse(r.stdout) as PydicomSummary;
 }
+
+/** `dcentvfy FILE...`: patient/study/series consistency findings across files (undefined when absent). */
+export function dcentvfyFindings(files: string[]): string[] | undefined {
+  if (!existsSync('/usr/bin/dcentvfy')) return undefined;
+  const r = spawnSync('/usr/bin/dcentvfy', files, { encoding: 'utf8' });
+  return `${r.stderr}\n${r.stdout}`.split('\n').filter((l) => /^(Error|Warning)/.test(l));
+}
