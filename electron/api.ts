@@ -115,6 +115,26 @@ export interface ContourStructure {
   contours: number[][];
 }
 
+/**
+ * The models folder as the first-run setup screen shows it (the checks of `delineate models check`):
+ * each file verified against the manifest's sha256, the backend each step will use, and ONNX
+ * Runtime's execution providers here. No models is a normal state: both steps use the atlas backend.
+ */
+export interface ModelsStatusInfo {
+  /** Absolute path of the folder checked. */
+  dir: string;
+  /** The request's folder, DELINEATE_MODELS, or the per-user default. */
+  dirSource: 'request' | 'env' | 'default';
+  /** False when the folder or its manifest.json is missing or unreadable (`problem` says which). */
+  manifestOk: boolean;
+  problem?: string;
+  models: { name: string; role: string; file: string; precision?: 'fp32' | 'fp16'; ok: boolean; problem?: string }[];
+  localizer: { backend: 'medlam' | 'atlas'; problem?: string };
+  segmenter: { backend: 'medsam' | 'atlas'; problem?: string };
+  /** Best first; `inUse` is what sessions will be created with ('none' with `problem` when DELINEATE_EP is unusable). */
+  executionProviders: { available: string[]; inUse: string; problem?: string };
+}
+
 export interface DelineateApi {
   importPaths(req: { paths: string[] }): Promise<ImportResult>;
   listSeries(req: Record<string, never>): Promise<{ series: SeriesSummary[] }>;
@@ -136,6 +156,8 @@ export interface DelineateApi {
   }): Promise<{ set: string; structures: { name: string; points: ExtremePoints }[] }>;
   listStructureSets(req: { seriesUid: string }): Promise<{ structureSets: StructureSetInfo[] }>;
   getContours(req: { seriesUid: string; structureSetId: string }): Promise<{ structures: ContourStructure[] }>;
+  /** Verifies a models folder (default: DELINEATE_MODELS or the per-user one) for the setup screen. */
+  modelsStatus(req: { dir?: string }): Promise<ModelsStatusInfo>;
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -260,6 +282,10 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
   getContours: (x) => {
     const o = obj(x, 'getContours');
     return { seriesUid: string(o, 'seriesUid', 'getContours'), structureSetId: string(o, 'structureSetId', 'getContours') };
+  },
+  modelsStatus: (x) => {
+    const dir = optString(obj(x, 'modelsStatus'), 'dir', 'modelsStatus');
+    return dir ? { dir } : {};
   },
 };
 

@@ -30,6 +30,7 @@ import {
   listTemplateSets,
 } from './store/templates.js';
 import { deriveFromLabelFile } from './service-derive.js';
+import { modelsSetupStatus } from './models/status.js';
 import type { Volume } from './volume/volume.js';
 
 export type VoxelVolume = Volume<Int16Array | Float32Array | Uint8Array>;
@@ -198,6 +199,9 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     async getContours({ seriesUid, structureSetId }) {
       if (!opts.contours) throw new InputError(`no contour source is available for structure set ${structureSetId}`, { seriesUid });
       return { structures: await opts.contours.getContours(db, seriesUid, structureSetId) };
+    },
+    async modelsStatus({ dir }) {
+      return modelsSetupStatus(dir);
     },
     on(event, listener) {
       events.on(event, listener);
