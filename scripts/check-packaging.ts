@@ -250,6 +250,23 @@ export async function checkPackaging(root: string, opts: { compile?: boolean } =
         for (const f of [main.replace(/^dist\//, ''), ...WORKER_OUTPUTS]) if (!existsSync(join(out, f))) problems.push(`compile did not emit ${f} (dist/${f} expected by the app)`);
       }
       checked.push('main-process compile succeeds and emits the entry point and workers');
+      // The sandboxed preload can require only 'electron' (and a few Node built-ins Electron
+      // polyfills): bundle it exactly as build:electron does and look at what it requires.
+      const esbuildArgs = /esbuild (electron\/preload\/\S+ .*?)--outfile=\S+/.exec(pkg.scripts?.['build:electron'] ?? '')?.[1];
+      if (!esbuildArgs) problems.push('build:electron has no esbuild step for the preload');
+      else {
+        // npm's own shim, as `npm run build:electron` would call it.
+        const esbuild = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'esbuild.cmd' : 'esbuild');
+        const outfile = join(out, 'preload.cjs');
+        const b = spawnSync(esbuild, [...esbuildArgs.trim().split(/\s+/), `--outfile=${outfile}`, '--log-level=error'], { cwd: root, encoding: 'utf8' });
+        if (b.status !== 0) problems.push(`preload bundle failed: ${b.stderr}`);
+        else {
+          const required = [...new Set([...readFileSync(outfile, 'utf8').matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!))];
+          const extra = required.filter((r) => r !== 'electron');
+          if (extra.length > 0) problems.push(`the sandboxed preload requires ${extra.join(', ')}: only 'electron' is available to it`);
+          checked.push(`preload bundles to CommonJS requiring only: ${required.join(', ')}`);
+        }
+      }
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
