@@ -12,6 +12,10 @@ import { createEngineService } from '../../../electron/engine/service.js';
 import { DelineateError } from '../../../electron/engine/errors.js';
 import { createBridgeClient } from '../../../renderer/src/lib/client.js';
 import { fakeArchive, FAKE_SERIES } from './fake-archive.js';
+import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
+import { voxelToPatient } from '../../../electron/engine/volume/geometry.js';
+import { tempDir } from '../../helpers/data.js';
+import { join } from 'node:path';
 
 const SIX: Vec3[] = [
   [-10, 0, 0],
@@ -90,6 +94,21 @@ test('the bridge serves the api: results, errors intact, raw voxels, events, ori
   });
   assert.equal(foreign.status, 403);
   await assert.rejects(client.chooseFolder({}), (e: unknown) => e instanceof DelineateError && e.code === 'unsupported');
+
+  // Label-map derive over the api: a 2x2x1 block on the series grid gives its corner voxels' positions.
+  const labels = join(tempDir(t), 'labels.nii.gz');
+  const data = new Uint8Array(24);
+  for (const [i, j] of [[1, 1], [2, 1], [1, 2], [2, 2]] as const) data[i + 4 * j] = 3;
+  writeNifti(labels, { dims: FAKE_SERIES.dims, spacing: FAKE_SERIES.spacing, origin: FAKE_SERIES.origin, direction: FAKE_SERIES.direction, data });
+  const derived = await client.deriveTemplatesFromLabels({ set: 'derived', seriesUid: FAKE_SERIES.seriesUid, labelsPath: labels, names: { 3: 'Spleen' } });
+  assert.equal(derived.structures[0]!.name, 'Spleen');
+  const [right, left] = derived.structures[0]!.points;
+  assert.equal(right![0], voxelToPatient(FAKE_SERIES, [1, 0, 0])[0]);
+  assert.equal(left![0], voxelToPatient(FAKE_SERIES, [2, 0, 0])[0]);
+  await assert.rejects(
+    client.deriveTemplatesFromLabels({ set: 'derived', seriesUid: FAKE_SERIES.seriesUid, labelsPath: join(tempDir(t), 'missing.nii.gz'), names: { 3: 'Spleen' } }),
+    (e: unknown) => e instanceof DelineateError && e.message.includes('missing.nii.gz'),
+  );
 
   await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(events, [{ event: 'progress', payload: { task: 'import', done: 1, total: 1, message: 'done' } }]);
