@@ -89,9 +89,18 @@ export function maskToContours(mask: Uint8Array, g: Geometry, opts: MaskToContou
   const tolMm = opts.simplifyMm ?? 0;
   const out: PlanarContour[] = [];
   const plane = w * h;
-  for (let k = 0; k < d; k++) {
+  const k0 = Math.max(0, opts.slices?.[0] ?? 0);
+  const k1 = Math.min(d - 1, opts.slices?.[1] ?? d - 1);
+  for (let k = k0; k <= k1; k++) {
     const slice = mask.subarray(k * plane, (k + 1) * plane);
-    if (!slice.some((v) => v !== 0)) continue;
+    let any = false;
+    for (let n = 0; n < plane; n++) {
+      if (slice[n] !== 0) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) continue;
     for (const ring of sliceRings(slice, w, h)) {
       let r = ring;
       if (tolMm > 0) {

@@ -19,4 +19,6 @@ export interface MaskToContoursOptions {
    * the exact outline and no point of the exact outline is farther than this from the simplified ring.
    */
   simplifyMm?: number;
+  /** Only slices k0..k1 (inclusive); the caller knows the rest are empty (saves scanning them). */
+  slices?: [number, number];
 }

@@ -5,7 +5,9 @@
  * catalogue, and the generating algorithm and model hashes are recorded (DESIGN.md "Output").
  */
 import { InputError, NotFoundError } from '../errors.js';
-import { readLabelNames, structuresFromLabels } from '../eval/sources.js';
+import { readLabelNames } from '../eval/sources.js';
+import { labelMapContours } from './label-contours.js';
+import { maskToContours } from '../contours/mask-to-contours.js';
 import { labelsOnGrid } from '../eval/resample-labels.js';
 import { readNiftiLabels } from '../nifti/nifti.js';
 import type { Db } from '../store/db.js';
@@ -14,7 +16,7 @@ import { catalogueEntry, defaultColor } from '../store/structures.js';
 import { exportNames } from './names.js';
 import { recordExport, usedExportUids } from './exports-log.js';
 import { seriesRefFromArchive } from './series-ref.js';
-import type { StructureInput } from './types.js';
+import type { CtSeriesRef, StructureInput } from './types.js';
 import { writeRtstruct, type WrittenRtstruct } from './write.js';
 
 export interface ExportResultsOptions {
@@ -36,14 +38,14 @@ function styleOf(name: string, db: Db): { color: string; interpretedType: string
 function finish(
   db: Db,
   out: string,
-  seriesUid: string,
+  series: CtSeriesRef,
   structures: StructureInput[],
   label: string,
   description: string,
   opts: { warn?: (m: string) => void; simplifyMm?: number },
 ): WrittenRtstruct {
   const warn = opts.warn;
-  const series = seriesRefFromArchive(db, seriesUid);
+  const seriesUid = series.seriesInstanceUid;
   const { names, renamed } = exportNames(structures.map((s) => s.name));
   for (const r of renamed) warn?.(`structure ${r.from} exported as ${r.to}`);
   structures.forEach((s, i) => (s.name = names[i]!));
@@ -67,19 +69,23 @@ export function exportResultsRtstruct(db: Db, seriesUid: string, out: string, op
   const models = new Map<string, string>();
   for (const r of chosen) for (const m of r.models) models.set(m.name, m.sha256);
   const modelText = [...models].map(([n, h]) => `${n}:${h.slice(0, 12)}`).join(' ');
+  const series = seriesRefFromArchive(db, seriesUid);
   const structures: StructureInput[] = chosen.map((r) => {
     const edited = (r.flags as string[]).includes('edited');
+    // One mask in memory at a time: contours are computed here and the mask dropped.
+    const mask = getResultMask(db, r.id)!;
+    const rings = maskToContours(mask, series.geometry, { simplifyMm: opts.simplifyMm ?? 0 }).map((c) => c.points);
     const gen = `Delineate ${[r.localizer, r.segmenter].filter(Boolean).join('+')} set ${set} ${modelText}`.trim();
     return {
       name: r.structure,
       ...styleOf(r.structure, db),
-      mask: getResultMask(db, r.id)!,
+      contours: rings,
       generationAlgorithm: edited ? 'MANUAL' : 'AUTOMATIC',
       generationDescription: gen.length > 64 ? gen.slice(0, 64) : gen,
     };
   });
   const description = `Delineate (MedLSAM) template set ${set}; models ${[...models].map(([n, h]) => `${n} sha256:${h}`).join(', ') || 'none recorded'}`;
-  return finish(db, out, seriesUid, structures, set.slice(0, 16), description, opts);
+  return finish(db, out, series, structures, set.slice(0, 16), description, opts);
 }
 
 /** A label map (NIfTI) with its names JSON, put onto the series grid, as an RTSTRUCT. */
@@ -88,14 +94,13 @@ export function exportLabelsRtstruct(db: Db, seriesUid: string, labelsFile: stri
   const lv = readNiftiLabels(labelsFile);
   const names = readLabelNames(namesFile);
   const labels = labelsOnGrid(lv, series.geometry, { file: labelsFile, seriesUid });
-  const structures: StructureInput[] = structuresFromLabels(labels, names).map((s) => ({
-    name: s.name,
-    ...styleOf(s.name, db),
-    mask: s.mask!,
+  // Label values named but absent from the map are not structures of this scan: left out silently.
+  const present: StructureInput[] = labelMapContours(labels, names, series.geometry, opts.simplifyMm ?? 0).map((l) => ({
+    name: l.name,
+    ...styleOf(l.name, db),
+    contours: l.rings,
     generationAlgorithm: 'AUTOMATIC' as const,
     generationDescription: `from label map ${labelsFile.split(/[\\/]/).pop() ?? ''}`.slice(0, 64),
   }));
-  // Label values named but absent from the map are not structures of this scan.
-  const present = structures.filter((s) => s.mask!.some((v) => v !== 0));
-  return finish(db, out, seriesUid, present, 'Labels', `from label map ${labelsFile} with names ${namesFile}`, opts);
+  return finish(db, out, series, present, 'Labels', `from label map ${labelsFile} with names ${namesFile}`, opts);
 }

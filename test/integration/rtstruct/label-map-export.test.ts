@@ -13,7 +13,7 @@ import { getInstances } from '../../../electron/engine/store/archive.js';
 import { exportLabelsRtstruct } from '../../../electron/engine/rtstruct/export.js';
 import { readRtstruct, rasterizeStructures } from '../../../electron/engine/rtstruct/read.js';
 import { seriesRefFromArchive } from '../../../electron/engine/rtstruct/series-ref.js';
-import { readLabelNames, structuresFromLabels } from '../../../electron/engine/eval/sources.js';
+import { readLabelNames } from '../../../electron/engine/eval/sources.js';
 import { labelsOnGrid } from '../../../electron/engine/eval/resample-labels.js';
 import { readNiftiLabels } from '../../../electron/engine/nifti/nifti.js';
 import { exportNames } from '../../../electron/engine/rtstruct/names.js';
@@ -72,7 +72,9 @@ test('label map -> RTSTRUCT on example_ct_dicom: dciodvfy clean, pydicom reads, 
   const back = new Map(rasterizeStructures(rt, series.geometry).map((s) => [s.name, s]));
   const names = readLabelNames(namesFile);
   const labels = labelsOnGrid(readNiftiLabels(labelsFile), series.geometry, { file: labelsFile });
-  const reference = structuresFromLabels(labels, names).filter((s) => s.mask!.some((x) => x !== 0));
+  const reference = [...names]
+    .map(([value, name]) => ({ name, mask: Uint8Array.from(labels, (x) => (x === value ? 1 : 0)) }))
+    .filter((s) => s.mask.some((x) => x !== 0));
   const exported = exportNames(reference.map((s) => s.name)).names;
   const voxelCc = series.geometry.spacing.reduce((a, b) => a * b, 1) / 1000;
   let checked = 0;
@@ -80,8 +82,8 @@ test('label map -> RTSTRUCT on example_ct_dicom: dciodvfy clean, pydicom reads, 
     const got = back.get(exported[i]!);
     assert.ok(got, `${ref.name} (${exported[i]}) is in the RTSTRUCT`);
     assert.deepEqual(got.skipped, []);
-    const voxels = ref.mask!.reduce((a, b) => a + b, 0);
-    const d = dice(ref.mask!, got.mask);
+    const voxels = ref.mask.reduce((a, b) => a + b, 0);
+    const d = dice(ref.mask, got.mask);
     if (voxels * voxelCc > 1) {
       assert.ok(d >= 0.98, `${ref.name}: Dice ${d.toFixed(4)}`);
       checked++;
