@@ -8,6 +8,8 @@
  * - every web contents (app 'web-contents-created') denies navigation (will-navigate
  *   preventDefault) and new windows (setWindowOpenHandler returning {action: 'deny'} only);
  * - the session's permission request handler only ever answers false;
+ * - the session cancels web requests (webRequest.onBeforeRequest answering {cancel}), so the
+ *   renderer has no network beyond the app's own scheme;
  * - no loadFile, and every loadURL argument resolves to a constant on the custom scheme (no file://);
  * - shell.openExternal is only called with constant arguments;
  * - every ipcMain.handle handler first refuses senders that are not the app (isAppUrl on
@@ -176,6 +178,102 @@ const FORBIDDEN_PREFS: [string, boolean][] = [
   ['experimentalFeatures', true],
 ];
 
+/** The function-like nodes of a subtree (not descending into the ones found). */
+function functionsIn(node: ts.Node): ts.FunctionLikeDeclaration[] {
+  const out: ts.FunctionLikeDeclaration[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isArrowFunction(n) || ts.isFunctionExpression(n)) {
+      out.push(n);
+      return;
+    }
+    n.forEachChild(visit);
+  };
+  node.forEachChild(visit);
+  return out;
+}
+
+/**
+ * Problems of a handler `(sender, raw) => ...` whose first statement must refuse a sender that is not
+ * the app (`if (!isAppUrl(<senderExpr>)) return/throw`) and which must validate `raw` through
+ * API_METHODS[...](raw) before anything else sees it.
+ */
+function guardProblems(f: ts.FunctionLikeDeclaration, senderExpr: string): string[] {
+  const raw = paramName(f, 1);
+  const body = f.body && ts.isBlock(f.body) ? f.body : undefined;
+  const first = body?.statements[0];
+  const out: string[] = [];
+  const senderCheck =
+    !!first && ts.isIfStatement(first) &&
+    first.expression.getText().replace(/\s+/g, '') === `!isAppUrl(${senderExpr})` &&
+    (ts.isReturnStatement(first.thenStatement) || ts.isThrowStatement(first.thenStatement) ||
+      (ts.isBlock(first.thenStatement) && first.thenStatement.statements.some((st) => ts.isReturnStatement(st) || ts.isThrowStatement(st))));
+  if (!senderCheck) out.push(`must start with: if (!isAppUrl(${senderExpr})) return/throw`);
+  let validates = false;
+  if (body && raw) {
+    walk(body, (c) => {
+      if (ts.isCallExpression(c) && ts.isElementAccessExpression(c.expression) && c.expression.expression.getText() === 'API_METHODS' && c.arguments[0]?.getText() === raw) validates = true;
+    });
+  }
+  if (!validates) out.push(`does not validate its argument with API_METHODS[name](${raw ?? 'raw'})`);
+  return out;
+}
+
+/** `const <name> = <init>` declared in a function enclosing `from`. */
+function localConst(from: ts.Node, name: string): ts.Expression | undefined {
+  for (let n: ts.Node | undefined = from.parent; n; n = n.parent) {
+    if (!ts.isFunctionLike(n) && !ts.isSourceFile(n)) continue;
+    let found: ts.Expression | undefined;
+    walk(n, (c) => {
+      if (!found && ts.isVariableDeclaration(c) && ts.isIdentifier(c.name) && c.name.text === name && c.initializer) found = unwrap(c.initializer);
+    });
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * An ipcMain.handle handler `(event, raw)` passes if it is guarded itself (sender check on
+ * event.senderFrame?.url, then API_METHODS validation), or if it only delegates
+ * `table[name](event.senderFrame?.url, raw)` / `fn(event.senderFrame?.url, raw)` to handlers built by
+ * a function of the audited files in which every two-parameter handler is guarded on its first
+ * parameter (electron/main/ipc-handlers.ts's apiHandlers).
+ */
+function ipcHandlerProblems(f: ts.FunctionLikeDeclaration | undefined, scope: Scope): string[] {
+  if (!f) return ['is not a function the audit can read'];
+  const ev = paramName(f, 0);
+  const raw = paramName(f, 1);
+  if (!ev || !raw) return ['must take (event, raw)'];
+  const sender = `${ev}.senderFrame?.url`;
+  const inline = guardProblems(f, sender);
+  if (inline.length === 0) return [];
+  // Delegation: the body is one call with exactly (event.senderFrame?.url, raw).
+  let call: ts.Expression | undefined = f.body && !ts.isBlock(f.body) ? unwrap(f.body) : undefined;
+  if (f.body && ts.isBlock(f.body) && f.body.statements.length === 1) {
+    const st = f.body.statements[0]!;
+    if (ts.isReturnStatement(st) && st.expression) call = unwrap(st.expression);
+  }
+  if (!call || !ts.isCallExpression(call)) return inline;
+  const args = call.arguments.map((a) => a.getText().replace(/\s+/g, ''));
+  if (args.length !== 2 || args[0] !== sender || args[1] !== raw) return inline;
+  let callee = unwrap(call.expression);
+  if (ts.isElementAccessExpression(callee)) callee = unwrap(callee.expression);
+  if (!ts.isIdentifier(callee)) return inline;
+  // The handler table/function comes from a builder call: `const handlers = apiHandlers(...)`.
+  const init = localConst(f, callee.text);
+  const builderName = init && ts.isCallExpression(init) && ts.isIdentifier(init.expression) ? init.expression.text : callee.text;
+  const builder = scope.functions.get(builderName);
+  if (!builder?.body) return [`delegates to ${callee.text}, whose builder ${builderName} is not in the audited sources`];
+  const handlers = functionsIn(builder.body).filter((g) => g.parameters.length === 2);
+  if (handlers.length === 0) return [`delegates to ${builderName}, which builds no (sender, raw) handler`];
+  const out: string[] = [];
+  for (const g of handlers) {
+    const p0 = paramName(g, 0);
+    if (!p0) out.push(`delegates to ${builderName}: a handler without a named sender parameter (${where(g)})`);
+    else out.push(...guardProblems(g, p0).map((p) => `delegates to ${builderName}, whose handler at ${where(g)} ${p}`));
+  }
+  return out;
+}
+
 /** Audits the given main-process sources; returns one line per problem (empty: passes). */
 export function auditMain(sources: SourceText[], appScheme: string): string[] {
   const files = sources.map(parse);
@@ -185,6 +283,7 @@ export function auditMain(sources: SourceText[], appScheme: string): string[] {
   let navigationDenied = false;
   let windowOpenDenied = false;
   let permissionsDenied = false;
+  let requestsFiltered = false;
   let ipcHandlers = 0;
 
   for (const sf of files) {
@@ -242,6 +341,21 @@ export function auditMain(sources: SourceText[], appScheme: string): string[] {
           problems.push(`${where(n)}: the permission request handler must answer callback(false), always`);
         } else permissionsDenied = true;
       }
+      if (name === 'onBeforeRequest' && obj?.endsWith('webRequest')) {
+        const f = asFunction(n.arguments[n.arguments.length - 1], scope);
+        const cb = f ? paramName(f, 1) : undefined;
+        let cancels = false;
+        if (f?.body && cb) {
+          walk(f.body, (c) => {
+            if (ts.isCallExpression(c) && ts.isIdentifier(c.expression) && c.expression.text === cb && c.arguments[0]) {
+              const o = scope.object(c.arguments[0]);
+              if (o && prop(o, 'cancel') !== undefined) cancels = true;
+            }
+          });
+        }
+        if (!cancels) problems.push(`${where(n)}: webRequest.onBeforeRequest handler never answers {cancel}`);
+        else requestsFiltered = true;
+      }
       if (name === 'loadFile') problems.push(`${where(n)}: loadFile loads over file://; serve the UI from the ${appScheme}:// protocol`);
       if (name === 'loadURL') {
         const v = arg0 ? scope.str(arg0) : undefined;
@@ -257,23 +371,7 @@ export function auditMain(sources: SourceText[], appScheme: string): string[] {
       if (obj === 'ipcMain' && (name === 'handle' || name === 'handleOnce')) {
         ipcHandlers++;
         const f = asFunction(n.arguments[1], scope);
-        const ev = f ? paramName(f, 0) : undefined;
-        const raw = f ? paramName(f, 1) : undefined;
-        const body = f?.body && ts.isBlock(f.body) ? f.body : undefined;
-        const first = body?.statements[0];
-        const senderCheck =
-          !!first && !!ev && ts.isIfStatement(first) &&
-          first.expression.getText().replace(/\s+/g, '') === `!isAppUrl(${ev}.senderFrame?.url)` &&
-          (ts.isReturnStatement(first.thenStatement) || ts.isThrowStatement(first.thenStatement) ||
-            (ts.isBlock(first.thenStatement) && first.thenStatement.statements.some((s) => ts.isReturnStatement(s) || ts.isThrowStatement(s))));
-        if (!senderCheck) problems.push(`${where(n)}: ipcMain.handle handler must start with: if (!isAppUrl(${ev ?? 'event'}.senderFrame?.url)) return/throw`);
-        let validates = false;
-        if (body && raw) {
-          walk(body, (c) => {
-            if (ts.isCallExpression(c) && ts.isElementAccessExpression(c.expression) && c.expression.expression.getText() === 'API_METHODS' && c.arguments[0]?.getText() === raw) validates = true;
-          });
-        }
-        if (!validates) problems.push(`${where(n)}: ipcMain.handle handler does not validate its argument with API_METHODS[name](${raw ?? 'raw'})`);
+        problems.push(...ipcHandlerProblems(f, scope).map((p) => `${where(n)}: ipcMain.${name} handler ${p}`));
       }
     });
   }
@@ -281,6 +379,7 @@ export function auditMain(sources: SourceText[], appScheme: string): string[] {
   if (!navigationDenied) problems.push("no app.on('web-contents-created') handler denies will-navigate");
   if (!windowOpenDenied) problems.push("no app.on('web-contents-created') handler denies new windows (setWindowOpenHandler)");
   if (!permissionsDenied) problems.push('no setPermissionRequestHandler that denies every request');
+  if (!requestsFiltered) problems.push('no webRequest.onBeforeRequest filter: the renderer could reach the network');
   if (ipcHandlers === 0) problems.push('no ipcMain.handle found: the api binding is missing');
   return problems;
 }

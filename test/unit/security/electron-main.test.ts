@@ -66,6 +66,7 @@ app.on('web-contents-created', (_e, contents) => {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 });
 session.defaultSession.setPermissionRequestHandler((_wc, _p, callback) => callback(false));
+session.defaultSession.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !details.url.startsWith('delineate:') }));
 for (const name of API_METHOD_NAMES) {
   ipcMain.handle(name, async (event, raw) => {
     if (!isAppUrl(event.senderFrame?.url)) return { error: 'forbidden' };
@@ -96,6 +97,7 @@ test('the audit passes a secure main and fails each insecure variant', () => {
     ['`${ORIGIN}/index.html`', "'file:///opt/app/index.html'", /not on the delineate:\/\/ protocol/],
     ["void w.loadURL(`${ORIGIN}/index.html`);", "void w.loadFile('index.html');", /loadFile loads over file:\/\//],
     ["shell.openExternal('https://example.org/help')", 'shell.openExternal(String(location))', /openExternal with a non-constant argument/],
+    ["callback({ cancel: !details.url.startsWith('delineate:') })", 'callback({})', /onBeforeRequest handler never answers \{cancel\}/],
     ['ipcMain.handle(name, async', "ipcMain.on('x', () => undefined); ipcMain.handle(name, async", /ipcMain\.on bypasses/],
   ];
   for (const [from, to, expected] of cases) {
@@ -106,4 +108,29 @@ test('the audit passes a secure main and fails each insecure variant', () => {
   // Navigation guards set on one window only (not every web contents) do not count.
   const oneWindow = SECURE.replace("app.on('web-contents-created', (_e, contents) => {", 'function guard(contents) {').replace('});\nsession', '}\nsession');
   assert.ok(audit(oneWindow).some((p) => /outside app.on\('web-contents-created'\)/.test(p)));
+});
+
+test('the audit follows IPC handlers delegated to a guarded handler table, and fails an unguarded one', () => {
+  const main = SECURE.replace(
+    /for \(const name of API_METHOD_NAMES\) \{[\s\S]*?\n\}\n/,
+    'const handlers = apiHandlers(service);\nfor (const name of API_METHOD_NAMES) {\n  ipcMain.handle(name, (event, raw) => handlers[name](event.senderFrame?.url, raw));\n}\n',
+  );
+  assert.notEqual(main, SECURE);
+  const table = `
+export function apiHandlers(service) {
+  const out = {};
+  for (const name of API_METHOD_NAMES) {
+    out[name] = async (senderUrl, raw) => {
+      if (!isAppUrl(senderUrl)) return { error: 'forbidden' };
+      return { result: await service[name](API_METHODS[name](raw)) };
+    };
+  }
+  return out;
+}`;
+  const run = (m: string, tbl: string): string[] => auditMain([{ path: 'main.ts', text: m }, { path: 'handlers.ts', text: tbl }], 'delineate');
+  assert.deepEqual(run(main, table), []);
+  assert.ok(run(main, table.replace("if (!isAppUrl(senderUrl)) return { error: 'forbidden' };", '')).some((p) => /whose handler at handlers\.ts:\d+ must start with/.test(p)));
+  assert.ok(run(main, table.replace('API_METHODS[name](raw)', 'raw')).some((p) => /does not validate/.test(p)));
+  assert.ok(run(main.replace('handlers[name](event.senderFrame?.url, raw)', 'handlers[name](undefined, raw)'), table).some((p) => /must start with/.test(p)));
+  assert.ok(run(main, '').some((p) => /not in the audited sources/.test(p)));
 });
