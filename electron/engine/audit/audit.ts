@@ -172,7 +172,7 @@ export function reviewStructures(db: Db, reqs: ReviewRequest[]): { seriesUid: st
 }
 
 /** Records that a structure left the application (RTSTRUCT file, C-STORE, label map). */
-export function recordExport(
+export function auditExport(
   db: Db,
   e: { actor: string; seriesUid: string; templateSet?: string; structures: string[]; target: string; sopInstanceUid?: string },
 ): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createOrFindRun } from '../../../electron/engine/jobs/runs.js';
 import { runBatch } from '../../../electron/engine/jobs/runner.js';
 import { InlineExecutor } from '../../../electron/engine/jobs/executor.js';
-import { auditTrail, recordExport, reviewStructure } from '../../../electron/engine/audit/audit.js';
+import { auditTrail, auditExport, reviewStructure } from '../../../electron/engine/audit/audit.js';
 import { auditSummary, generationDescription } from '../../../electron/engine/audit/summary.js';
 import { getResults } from '../../../electron/engine/store/results.js';
 import { tempDir } from '../../helpers/data.js';
@@ -23,7 +23,7 @@ test('the trail records creation by the run, review by a person and export, in o
   const { db, runId } = await batchDone(t);
   reviewStructure(db, { seriesUid: '1.2.1', structure: 'Brainstem', state: 'approved', reviewer: 'A. Physicist', comment: 'checked on MPR' });
   reviewStructure(db, { seriesUid: '1.2.1', structure: 'SpinalCord', state: 'rejected', reviewer: 'A. Physicist' });
-  recordExport(db, { actor: 'A. Physicist', seriesUid: '1.2.1', templateSet: 'HN', structures: ['Brainstem'], target: '/out/rs.dcm', sopInstanceUid: '2.25.1' });
+  auditExport(db, { actor: 'A. Physicist', seriesUid: '1.2.1', templateSet: 'HN', structures: ['Brainstem'], target: '/out/rs.dcm', sopInstanceUid: '2.25.1' });
   const trail = auditTrail(db, { seriesUid: '1.2.1', structure: 'Brainstem' });
   assert.deepEqual(trail.map((e) => [e.action, e.actor, e.actorKind]), [
     ['created', 'delineate', 'algorithm'],
