@@ -1,0 +1,99 @@
+/**
+ * The weight-free localizer: every template CT is registered to the query (global rigid -> affine,
+ * then a local affine around each structure; NCC on HU clipped to [-200, 1500]), the template's six
+ * extreme points are carried through, optionally refined by block matching, the templates are fused
+ * by the point-wise median, and the box is taken from the designated points as MedLAM does. The
+ * approach is classical multi-atlas localisation (platipy's atlas auto-contouring; elastix-style
+ * registration); see electron/engine/registration/.
+ */
+import { InputError, throwIfAborted } from '../../errors.js';
+import { voxelToPatient, type Vec3 } from '../../volume/geometry.js';
+import type { LocalizeRequest, LocalizedStructure, Localizer, ModelRef } from '../localizer.js';
+import { runTemplateJobs } from '../../registration/pool.js';
+import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJob, type TemplateJobResult } from '../../registration/template-job.js';
+import { boxFromPoints, confidenceOf, flagBox, lpsAxesOf, medianPoints, volumeBox } from './fuse.js';
+import { buildJob, groupBySeries, sharedQuery, TransformCache } from './templates.js';
+
+export interface AtlasBackendOptions {
+  /** Worker threads (0: run on the calling thread). Default: the machine's cores. */
+  workers?: number;
+  options?: Partial<AtlasOptions>;
+}
+
+export class AtlasLocalizer implements Localizer {
+  readonly name = 'atlas';
+  readonly options: AtlasOptions;
+  constructor(
+    private readonly opts: AtlasBackendOptions = {},
+    readonly cache: TransformCache = new TransformCache(),
+  ) {
+    this.options = { ...DEFAULT_ATLAS_OPTIONS, ...opts.options };
+  }
+
+  models(): ModelRef[] {
+    return [];
+  }
+
+  async localize(req: LocalizeRequest): Promise<LocalizedStructure[]> {
+    const ctx = { seriesUid: req.seriesUid, templateSet: req.templateSet };
+    throwIfAborted(req.signal, ctx);
+    for (const s of req.structures) {
+      if (s.members.length === 0) throw new InputError(`structure ${s.name} has no template members`, { ...ctx, structure: s.name });
+      for (const m of s.members) {
+        if (m.points.length !== 6) throw new InputError(`template ${m.seriesUid} of ${s.name} has ${m.points.length} points, expected 6`, { ...ctx, structure: s.name });
+      }
+    }
+    const groups = groupBySeries(req.structures);
+    const query = sharedQuery(req.query);
+    const jobs: TemplateJob[] = [];
+    for (const g of groups) jobs.push(await buildJob(g, query, req.seriesUid, this.options, this.cache, undefined));
+    const axesBySeries = new Map(groups.map((g, n) => [g.seriesUid, lpsAxesOf(jobs[n]!.template.direction)]));
+    let done = 0;
+    const total = jobs.length;
+    req.onProgress?.({ done, total, message: `registering ${total} template scan(s)` });
+    const poolOpts: Parameters<typeof runTemplateJobs>[1] = {
+      onJobProgress: (n, message, finished) => {
+        if (finished) done++;
+        req.onProgress?.({ done, total, message: finished ? `template ${groups[n]!.seriesUid} done` : `template ${groups[n]!.seriesUid}: ${message}` });
+      },
+    };
+    if (this.opts.workers !== undefined) poolOpts.workers = this.opts.workers;
+    if (req.signal) poolOpts.signal = req.signal;
+    const results = await runTemplateJobs(jobs, poolOpts);
+    results.forEach((r, n) => this.cache.set(req.seriesUid, groups[n]!.seriesUid, this.options, r.transforms));
+    return fuseLocalizations(req, groups.map((g) => g.seriesUid), results, axesBySeries);
+  }
+}
+
+function fuseLocalizations(
+  req: LocalizeRequest,
+  seriesOrder: string[],
+  results: TemplateJobResult[],
+  axesBySeries: Map<string, [number, number, number]>,
+): LocalizedStructure[] {
+  const q = req.query;
+  const [nx, ny, nz] = q.dims;
+  const corners: Vec3[] = [];
+  for (const i of [0, nx - 1]) for (const j of [0, ny - 1]) for (const k of [0, nz - 1]) corners.push(voxelToPatient(q, [i, j, k]));
+  const extent = volumeBox(corners);
+  const tol = Math.max(...q.spacing);
+  return req.structures.map((s) => {
+    const sets: Vec3[][] = [];
+    const nccs: number[] = [];
+    const boxes = [];
+    for (let n = 0; n < results.length; n++) {
+      const r = results[n]!.structures.find((x) => x.name === s.name);
+      if (!r) continue;
+      sets.push(r.points);
+      nccs.push(r.ncc);
+      boxes.push(axesBySeries.get(seriesOrder[n]!) ?? [0, 1, 2]);
+    }
+    const fused = medianPoints(sets);
+    // Pairs designate the template's axes; templates of one set share an orientation in practice,
+    // so the first member's axis map is used for the fused points.
+    const box = boxFromPoints(fused, (boxes[0] ?? [0, 1, 2]) as [number, number, number]);
+    const confidence = confidenceOf(nccs, sets, fused);
+    const flagged = flagBox(box, extent, tol, confidence);
+    return { name: s.name, boxes: [flagged.box], extremePoints: fused, confidence, flags: flagged.flags };
+  });
+}

@@ -1,0 +1,245 @@
+/**
+ * Image primitives for registration: intensity clipping, separable Gaussian smoothing, resampling
+ * to a coarser grid (pyramids), trilinear sampling with its gradient, all on the engine's Volume
+ * type (dims [i, j, k], spacing, origin, direction; i fastest). Positions are LPS mm throughout.
+ */
+import type { Geometry, Mat3, Vec3 } from '../volume/geometry.js';
+import type { Volume } from '../volume/volume.js';
+
+export type Image = Volume<Float32Array>;
+
+/** Clip to [lo, hi] and rescale to [0, 1], so that metrics and demons forces are unit-free. */
+export function clipNormalize(v: Volume<Float32Array | Int16Array | Uint16Array | Uint8Array>, lo: number, hi: number): Image {
+  const out = new Float32Array(v.data.length);
+  const s = 1 / (hi - lo);
+  for (let n = 0; n < out.length; n++) {
+    const x = v.data[n] as number;
+    out[n] = x <= lo ? 0 : x >= hi ? 1 : (x - lo) * s;
+  }
+  return { ...geometryOf(v), data: out };
+}
+
+export function geometryOf(g: Geometry): Geometry {
+  return { dims: [...g.dims], spacing: [...g.spacing], origin: [...g.origin], direction: [...g.direction] as Mat3 };
+}
+
+function gaussianKernel(sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float32Array(2 * r + 1);
+  let sum = 0;
+  for (let x = -r; x <= r; x++) {
+    const w = Math.exp((-x * x) / (2 * sigma * sigma));
+    k[x + r] = w;
+    sum += w;
+  }
+  for (let n = 0; n < k.length; n++) k[n] = (k[n] as number) / sum;
+  return k;
+}
+
+/**
+ * Separable Gaussian smoothing in place, sigma in voxels per axis (0 skips that axis). Borders
+ * replicate the edge voxel (ITK's zero-flux Neumann condition), which keeps demons fields from
+ * shrinking toward the image edge.
+ */
+export function smoothInPlace(data: Float32Array, dims: Vec3, sigma: Vec3): void {
+  const [nx, ny, nz] = dims;
+  const strides: Vec3 = [1, nx, nx * ny];
+  const line = new Float32Array(Math.max(nx, ny, nz));
+  for (let axis = 0; axis < 3; axis++) {
+    const s = sigma[axis] as number;
+    if (!(s > 0.05)) continue;
+    const k = gaussianKernel(s);
+    const r = (k.length - 1) >> 1;
+    const n = dims[axis] as number;
+    const stride = strides[axis] as number;
+    // the two other axes enumerate the lines
+    const a1 = axis === 0 ? 1 : 0;
+    const b1 = axis === 2 ? 1 : 2;
+    const na = dims[a1] as number;
+    const nb = dims[b1] as number;
+    const sa = strides[a1] as number;
+    const sb = strides[b1] as number;
+    for (let b = 0; b < nb; b++) {
+      for (let a = 0; a < na; a++) {
+        const base = a * sa + b * sb;
+        for (let x = 0; x < n; x++) line[x] = data[base + x * stride] as number;
+        for (let x = 0; x < n; x++) {
+          let acc = 0;
+          for (let t = -r; t <= r; t++) {
+            let xx = x + t;
+            if (xx < 0) xx = 0;
+            else if (xx >= n) xx = n - 1;
+            acc += (k[t + r] as number) * (line[xx] as number);
+          }
+          data[base + x * stride] = acc;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The same field of view on a coarser grid: per axis the spacing becomes max(spacing, target),
+ * the direction is kept and the grid stays centred on the original extent. Anti-aliased by a
+ * Gaussian of sigma 0.5 * factor voxels (the usual pyramid choice, e.g. ITK's
+ * MultiResolutionPyramidImageFilter uses variance (factor / 2)^2).
+ */
+export function downsample(img: Image, target: number): Image {
+  const factors = img.spacing.map((s) => Math.max(1, target / s)) as Vec3;
+  if (factors.every((f) => f < 1.01)) return { ...geometryOf(img), data: img.data };
+  const smoothed = new Float32Array(img.data);
+  smoothInPlace(smoothed, img.dims, factors.map((f) => (f > 1.01 ? 0.5 * f : 0)) as Vec3);
+  const dims = img.dims.map((d, a) => Math.max(2, Math.round((d * img.spacing[a]!) / (img.spacing[a]! * factors[a]!)))) as Vec3;
+  const spacing = img.dims.map((d, a) => (d * img.spacing[a]!) / dims[a]!) as Vec3;
+  // Keep the physical extent: first new voxel centre sits half a new voxel inside the old extent.
+  const shiftVox = [0, 1, 2].map((a) => (spacing[a]! / img.spacing[a]! - 1) / 2) as Vec3;
+  const d = img.direction;
+  const origin: Vec3 = [0, 1, 2].map((r) =>
+    img.origin[r]! + d[r * 3]! * shiftVox[0] * img.spacing[0] + d[r * 3 + 1]! * shiftVox[1] * img.spacing[1] + d[r * 3 + 2]! * shiftVox[2] * img.spacing[2],
+  ) as Vec3;
+  const out = new Float32Array(dims[0] * dims[1] * dims[2]);
+  const src = { ...geometryOf(img), data: smoothed };
+  const ratio = [0, 1, 2].map((a) => spacing[a]! / img.spacing[a]!) as Vec3;
+  let n = 0;
+  for (let k = 0; k < dims[2]; k++) {
+    const z = shiftVox[2] + k * ratio[2];
+    for (let j = 0; j < dims[1]; j++) {
+      const y = shiftVox[1] + j * ratio[1];
+      for (let i = 0; i < dims[0]; i++) out[n++] = sampleVoxel(src, shiftVox[0] + i * ratio[0], y, z, 0);
+    }
+  }
+  return { dims, spacing, origin, direction: [...img.direction] as Mat3, data: out };
+}
+
+/** Trilinear interpolation at continuous voxel index (x, y, z); `outside` beyond the grid. */
+export function sampleVoxel(img: Image, x: number, y: number, z: number, outside: number): number {
+  const [nx, ny, nz] = img.dims;
+  if (x < 0 || y < 0 || z < 0 || x > nx - 1 || y > ny - 1 || z > nz - 1) return outside;
+  let i = Math.floor(x);
+  let j = Math.floor(y);
+  let k = Math.floor(z);
+  if (i >= nx - 1) i = nx - 2;
+  if (j >= ny - 1) j = ny - 2;
+  if (k >= nz - 1) k = nz - 2;
+  if (i < 0) i = 0;
+  if (j < 0) j = 0;
+  if (k < 0) k = 0;
+  const fx = x - i;
+  const fy = y - j;
+  const fz = z - k;
+  const d = img.data;
+  const sy = nx;
+  const sz = nx * ny;
+  const n = i + sy * j + sz * k;
+  const c00 = (d[n] as number) * (1 - fx) + (d[n + 1] as number) * fx;
+  const c10 = (d[n + sy] as number) * (1 - fx) + (d[n + sy + 1] as number) * fx;
+  const c01 = (d[n + sz] as number) * (1 - fx) + (d[n + sz + 1] as number) * fx;
+  const c11 = (d[n + sz + sy] as number) * (1 - fx) + (d[n + sz + sy + 1] as number) * fx;
+  const c0 = c00 * (1 - fy) + c10 * fy;
+  const c1 = c01 * (1 - fy) + c11 * fy;
+  return c0 * (1 - fz) + c1 * fz;
+}
+
+/** Central-difference gradient per voxel axis (one-sided at borders), in intensity per voxel. */
+export function voxelGradient(img: Image): [Float32Array, Float32Array, Float32Array] {
+  const [nx, ny, nz] = img.dims;
+  const d = img.data;
+  const gx = new Float32Array(d.length);
+  const gy = new Float32Array(d.length);
+  const gz = new Float32Array(d.length);
+  const sz = nx * ny;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++) {
+        const n = i + nx * j + sz * k;
+        const xm = i > 0 ? n - 1 : n;
+        const xp = i < nx - 1 ? n + 1 : n;
+        const ym = j > 0 ? n - nx : n;
+        const yp = j < ny - 1 ? n + nx : n;
+        const zm = k > 0 ? n - sz : n;
+        const zp = k < nz - 1 ? n + sz : n;
+        gx[n] = ((d[xp] as number) - (d[xm] as number)) / Math.max(1, (xp - xm));
+        gy[n] = ((d[yp] as number) - (d[ym] as number)) / Math.max(1, (yp - ym) / nx);
+        gz[n] = ((d[zp] as number) - (d[zm] as number)) / Math.max(1, (zp - zm) / sz);
+      }
+    }
+  }
+  return [gx, gy, gz];
+}
+
+/**
+ * The 3x4 matrix (row-major) mapping LPS mm to continuous voxel index for a grid: index =
+ * diag(1/spacing) D^T (p - origin). Precomputed so that inner loops do 9 multiply-adds.
+ */
+export function patientToVoxelMatrix(g: Geometry): number[] {
+  const d = g.direction;
+  const s = g.spacing;
+  const m: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const a = d[r]! / s[r]!;
+    const b = d[3 + r]! / s[r]!;
+    const c = d[6 + r]! / s[r]!;
+    m.push(a, b, c, -(a * g.origin[0] + b * g.origin[1] + c * g.origin[2]));
+  }
+  return m;
+}
+
+/** The 3x4 matrix mapping continuous voxel index to LPS mm. */
+export function voxelToPatientMatrix(g: Geometry): number[] {
+  const d = g.direction;
+  const s = g.spacing;
+  return [
+    d[0] * s[0], d[1] * s[1], d[2] * s[2], g.origin[0],
+    d[3] * s[0], d[4] * s[1], d[5] * s[2], g.origin[1],
+    d[6] * s[0], d[7] * s[1], d[8] * s[2], g.origin[2],
+  ];
+}
+
+/** Intensity-weighted centre (LPS mm) of voxels above a threshold: a robust starting translation. */
+export function centreOfMass(img: Image, threshold: number): Vec3 {
+  const [nx, ny, nz] = img.dims;
+  let sx = 0;
+  let sy = 0;
+  let sz = 0;
+  let w = 0;
+  let n = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, n++) {
+        if ((img.data[n] as number) > threshold) {
+          sx += i;
+          sy += j;
+          sz += k;
+          w++;
+        }
+      }
+    }
+  }
+  if (w === 0) return applyAffine(voxelToPatientMatrix(img), [(nx - 1) / 2, (ny - 1) / 2, (nz - 1) / 2]);
+  return applyAffine(voxelToPatientMatrix(img), [sx / w, sy / w, sz / w]);
+}
+
+/** Applies a 3x4 row-major matrix to a point. */
+export function applyAffine(m: ArrayLike<number>, p: Vec3): Vec3 {
+  return [
+    m[0]! * p[0] + m[1]! * p[1] + m[2]! * p[2] + m[3]!,
+    m[4]! * p[0] + m[5]! * p[1] + m[6]! * p[2] + m[7]!,
+    m[8]! * p[0] + m[9]! * p[1] + m[10]! * p[2] + m[11]!,
+  ];
+}
+
+/** A sub-grid [lo, lo + dims) of an image, with its own origin (same spacing and direction). */
+export function cropImage(img: Image, lo: Vec3, dims: Vec3): Image {
+  const out = new Float32Array(dims[0] * dims[1] * dims[2]);
+  const [nx, ny] = img.dims;
+  let n = 0;
+  for (let k = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      const row = lo[0] + nx * (lo[1] + j + ny * (lo[2] + k));
+      out.set(img.data.subarray(row, row + dims[0]), n);
+      n += dims[0];
+    }
+  }
+  const origin = applyAffine(voxelToPatientMatrix(img), lo);
+  return { dims: [...dims], spacing: [...img.spacing], origin, direction: [...img.direction] as Mat3, data: out };
+}

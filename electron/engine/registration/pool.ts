@@ -1,0 +1,104 @@
+/**
+ * Runs template jobs on worker threads (node:worker_threads), at most `workers` at a time, with
+ * cancellation (an AbortSignal terminates the workers: a registration has no safe point to stop
+ * inside a worker without polling, and terminate() frees its memory at once) and progress.
+ *
+ * Under tsx (development, tests, the CLI) the worker is the .ts entry and needs tsx's loader; a
+ * compiled build runs the .js file beside this one. On Node 20, `new Worker(url, { execArgv:
+ * ['--import', 'tsx'] })` fails with ERR_UNKNOWN_FILE_EXTENSION (the hooks --import registers are
+ * not in place when the entry module loads), so the worker starts from a bootstrap that registers
+ * tsx and then imports worker.ts.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { CancelledError, fromErrorPayload, throwIfAborted, type ErrorPayload } from '../errors.js';
+import { runTemplateJob, type TemplateJob, type TemplateJobResult } from './template-job.js';
+
+export interface PoolOptions {
+  /** Worker threads; 0 runs jobs on the calling thread (tests, debugging). Default: cores, at most jobs. */
+  workers?: number;
+  signal?: AbortSignal;
+  /** Called when a job reports a stage and when one finishes. */
+  onJobProgress?(index: number, message: string, finished: boolean): void;
+}
+
+interface ResultMessage {
+  id: number;
+  progress?: string;
+  result?: TemplateJobResult;
+  error?: ErrorPayload;
+}
+
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  const api = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true });
+}
+
+/** Results in job order. Rejects with the first job error, or CancelledError on abort. */
+export async function runTemplateJobs(jobs: TemplateJob[], opts: PoolOptions = {}): Promise<TemplateJobResult[]> {
+  const signal = opts.signal;
+  throwIfAborted(signal);
+  const nWorkers = Math.min(jobs.length, opts.workers ?? availableParallelism());
+  if (nWorkers <= 0) {
+    const out: TemplateJobResult[] = [];
+    for (let n = 0; n < jobs.length; n++) {
+      const checkpoint = (): void => throwIfAborted(signal);
+      out.push(runTemplateJob(jobs[n]!, checkpoint, (m) => opts.onJobProgress?.(n, m, false)));
+      opts.onJobProgress?.(n, 'done', true);
+      // Let an abort raised by a listener between jobs be seen.
+      await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  }
+  const workers: Worker[] = [];
+  const results: (TemplateJobResult | undefined)[] = new Array(jobs.length);
+  let next = 0;
+  return new Promise<TemplateJobResult[]>((resolve, reject) => {
+    let settled = false;
+    let running = 0;
+    const finish = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      for (const w of workers) void w.terminate();
+      if (err) reject(err);
+      else resolve(results as TemplateJobResult[]);
+    };
+    const onAbort = (): void => finish(new CancelledError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const feed = (w: Worker): void => {
+      if (settled) return;
+      if (next >= jobs.length) {
+        if (running === 0) finish();
+        return;
+      }
+      const id = next++;
+      running++;
+      w.postMessage({ id, job: jobs[id] });
+    };
+    for (let n = 0; n < nWorkers; n++) {
+      const w = startWorker();
+      workers.push(w);
+      w.on('message', (m: ResultMessage) => {
+        if (m.progress !== undefined) {
+          opts.onJobProgress?.(m.id, m.progress, false);
+          return;
+        }
+        running--;
+        if (m.error) return finish(fromErrorPayload(m.error));
+        results[m.id] = m.result;
+        opts.onJobProgress?.(m.id, 'done', true);
+        feed(w);
+        if (next >= jobs.length && running === 0) finish();
+      });
+      w.on('error', (err) => finish(err));
+      w.on('exit', (code) => {
+        if (!settled && code !== 0) finish(new Error(`registration worker exited with code ${code}`));
+      });
+      feed(w);
+    }
+  });
+}

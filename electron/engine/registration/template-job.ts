@@ -1,0 +1,150 @@
+/**
+ * One template CT against one query CT: the unit of work the atlas backend farms out to worker
+ * threads. Global rigid -> affine registration, then per structure a local affine registration in a
+ * box around the structure (the head and neck bends at the neck, so one affine cannot fit the
+ * brainstem and the larynx at once), then the structure's points and, when asked, its mask are
+ * carried to the query (the mask through a local demons refinement).
+ */
+import type { Vec3 } from '../volume/geometry.js';
+import type { Volume } from '../volume/volume.js';
+import { registerAffine } from './affine.js';
+import { blockMatchPoint } from './block-match.js';
+import { registerDemons, type DisplacementField } from './demons.js';
+import { clipNormalize, cropImage, type Image } from './image.js';
+import { applyMat34, invertMat34, type Mat34 } from './transform.js';
+import { cropForTemplateMask, mapPointToQuery, warpMask, type WarpedMask } from './warp.js';
+
+export interface AtlasOptions {
+  /** HU window for the affine metric (NCC), clipped then scaled to [0, 1]. */
+  clipHu: [number, number];
+  /** Pyramid (mm) of the global registration. */
+  globalLevels: number[];
+  /** Pyramid (mm) of the per-structure local registration. */
+  localLevels: number[];
+  /** Margin (mm) around a structure's mapped box that the local registration sees. */
+  localMarginMm: number;
+  /** Refine mapped points by block matching (radius and search in mm; 0 disables). */
+  blockRadiusMm: number;
+  blockSearchMm: number;
+  /** Demons pyramid (mm) and iterations per level for mask propagation; [] = affine only. */
+  demonsLevels: number[];
+  demonsIterations: number[];
+  /** HU window of the demons force (soft tissue contrast matters there more than bone). */
+  demonsClipHu: [number, number];
+  /** Fused membership at or above which a voxel is in the structure (0.5: majority vote; 0.4
+   * measured better on OpenKBP leave-one-out, mean Dice 0.668 vs 0.639: registration errors shrink
+   * the overlap of the templates more often than they grow it). */
+  fusionThreshold: number;
+}
+
+export const DEFAULT_ATLAS_OPTIONS: AtlasOptions = {
+  clipHu: [-200, 1500],
+  globalLevels: [12, 8, 5],
+  localLevels: [8, 5],
+  localMarginMm: 25,
+  blockRadiusMm: 0,
+  blockSearchMm: 8,
+  demonsLevels: [6, 3],
+  demonsIterations: [30, 20],
+  demonsClipHu: [-200, 1500],
+  fusionThreshold: 0.4,
+};
+
+export interface JobStructure {
+  name: string;
+  /** Six template points (LPS mm), ordered per template volume axis. */
+  points: Vec3[];
+  /** The structure's mask on the template grid (segmentation only). */
+  mask?: Uint8Array;
+}
+
+/** Transforms already found for this (query, template) pair: registration is the costly part. */
+export interface KnownTransforms {
+  global: Mat34;
+  globalNcc: number;
+  local: Record<string, { matrix: Mat34; ncc: number }>;
+}
+
+export interface TemplateJob {
+  query: Volume<Float32Array>;
+  template: Volume<Float32Array>;
+  structures: JobStructure[];
+  wantMasks: boolean;
+  options: AtlasOptions;
+  known?: KnownTransforms;
+}
+
+export interface JobStructureResult {
+  name: string;
+  /** The six points carried to the query (LPS mm), same order as the template's. */
+  points: Vec3[];
+  /** NCC of the local registration, -1..1. */
+  ncc: number;
+  mask?: WarpedMask;
+}
+
+export interface TemplateJobResult {
+  transforms: KnownTransforms;
+  structures: JobStructureResult[];
+  ms: number;
+}
+
+export type JobProgress = (message: string) => void;
+
+/** Runs the job; `checkpoint` is called between iterations and throws to cancel. */
+export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progress?: JobProgress): TemplateJobResult {
+  const t0 = Date.now();
+  const o = job.options;
+  const q = clipNormalize(job.query, o.clipHu[0], o.clipHu[1]);
+  const t = clipNormalize(job.template, o.clipHu[0], o.clipHu[1]);
+  let known = job.known;
+  if (!known) {
+    progress?.('global affine registration');
+    const g = registerAffine(q, t, { levels: o.globalLevels, checkpoint });
+    known = { global: g.matrix, globalNcc: g.ncc, local: {} };
+  }
+  const out: JobStructureResult[] = [];
+  let dq: Image | undefined;
+  let dt: Image | undefined;
+  const inv = invertMat34(known.global);
+  for (const s of job.structures) {
+    checkpoint?.();
+    let local = known.local[s.name];
+    if (!local) {
+      progress?.(`local registration: ${s.name}`);
+      const mapped = s.points.map((p) => applyMat34(inv, p));
+      const region = {
+        min: [0, 1, 2].map((a) => Math.min(...mapped.map((p) => p[a]!)) - o.localMarginMm) as Vec3,
+        max: [0, 1, 2].map((a) => Math.max(...mapped.map((p) => p[a]!)) + o.localMarginMm) as Vec3,
+      };
+      const r = registerAffine(q, t, { init: known.global, region, levels: o.localLevels, checkpoint });
+      local = { matrix: r.matrix, ncc: r.ncc };
+      known.local[s.name] = local;
+    }
+    const res: JobStructureResult = { name: s.name, points: [], ncc: local.ncc };
+    let field: DisplacementField | undefined;
+    if (job.wantMasks && s.mask) {
+      const crop = cropForTemplateMask(s.mask, job.template, local.matrix, job.query, o.localMarginMm);
+      if (crop) {
+        if (o.demonsLevels.length > 0) {
+          progress?.(`deformable registration: ${s.name}`);
+          const sameWindow = o.demonsClipHu[0] === o.clipHu[0] && o.demonsClipHu[1] === o.clipHu[1];
+          dq ??= sameWindow ? q : clipNormalize(job.query, o.demonsClipHu[0], o.demonsClipHu[1]);
+          dt ??= sameWindow ? t : clipNormalize(job.template, o.demonsClipHu[0], o.demonsClipHu[1]);
+          field = registerDemons(cropImage(dq, crop.lo, crop.dims), dt, local.matrix, {
+            levels: o.demonsLevels,
+            iterations: o.demonsIterations,
+            checkpoint,
+          });
+        }
+        res.mask = warpMask(s.mask, job.template, local.matrix, field, job.query, crop);
+      }
+    }
+    res.points = s.points.map((p) => mapPointToQuery(p, local.matrix, field));
+    if (o.blockRadiusMm > 0) {
+      res.points = res.points.map((p, n) => blockMatchPoint(q, t, local.matrix, p, s.points[n]!, o.blockRadiusMm, o.blockSearchMm));
+    }
+    out.push(res);
+  }
+  return { transforms: known, structures: out, ms: Date.now() - t0 };
+}

@@ -1,0 +1,71 @@
+/**
+ * Multi-atlas label fusion on the query grid: the mean of the templates' memberships (each 0..1
+ * after trilinear pulling), thresholded at 0.5. With binary template masks and one vote per
+ * template this is majority voting; partial-volume memberships at the border break ties smoothly.
+ */
+import type { Volume } from '../../volume/volume.js';
+import type { StructureFlag } from '../../localize/localizer.js';
+import type { TemplateJobResult } from '../../registration/template-job.js';
+import type { SegmentedStructure } from '../segmenter.js';
+
+export function fuseMasks(name: string, volume: Volume, results: TemplateJobResult[], threshold = 0.5): SegmentedStructure {
+  const [nx, ny, nz] = volume.dims;
+  const n = nx * ny * nz;
+  const sum = new Float32Array(n);
+  const votes: { mask: { lo: number[]; dims: number[]; prob: Uint8Array } | undefined; ncc: number }[] = [];
+  for (const r of results) {
+    const s = r.structures.find((x) => x.name === name);
+    if (!s) continue;
+    votes.push({ mask: s.mask ? { lo: s.mask.crop.lo, dims: s.mask.crop.dims, prob: s.mask.prob } : undefined, ncc: s.ncc });
+    if (!s.mask) continue; // the template's structure maps outside the query: a vote for background
+    const { lo, dims } = s.mask.crop;
+    let idx = 0;
+    for (let k = 0; k < dims[2]; k++) {
+      for (let j = 0; j < dims[1]; j++) {
+        let q = lo[0] + nx * (lo[1] + j + ny * (lo[2] + k));
+        for (let i = 0; i < dims[0]; i++, idx++, q++) sum[q] = sum[q]! + s.mask.prob[idx]! / 255;
+      }
+    }
+  }
+  const count = Math.max(1, votes.length);
+  const mask = new Uint8Array(n);
+  let voxels = 0;
+  let touches = false;
+  for (let q = 0; q < n; q++) {
+    if (sum[q]! / count >= threshold) {
+      mask[q] = 1;
+      voxels++;
+      const k = Math.floor(q / (nx * ny));
+      if (k === 0 || k === nz - 1) touches = true;
+    }
+  }
+  // Agreement: mean Dice of each template's (binarised) mask with the fused one.
+  let agree = 0;
+  for (const v of votes) {
+    if (!v.mask) continue;
+    let a = 0;
+    let inter = 0;
+    const { lo, dims, prob } = v.mask;
+    let idx = 0;
+    for (let k = 0; k < dims[2]!; k++) {
+      for (let j = 0; j < dims[1]!; j++) {
+        let q = lo[0]! + nx * (lo[1]! + j + ny * (lo[2]! + k));
+        for (let i = 0; i < dims[0]!; i++, idx++, q++) {
+          if (prob[idx]! < 128) continue;
+          a++;
+          if (mask[q]) inter++;
+        }
+      }
+    }
+    agree += a + voxels > 0 ? (2 * inter) / (a + voxels) : 0;
+  }
+  agree /= count;
+  const ncc = Math.max(0, Math.min(1, votes.reduce((acc, v) => acc + v.ncc, 0) / count));
+  const confidence = voxels > 0 ? ncc * agree : 0;
+  const flags: StructureFlag[] = [];
+  if (voxels === 0) flags.push('absent');
+  else if (touches) flags.push('cut-off');
+  if (confidence < 0.3) flags.push('low-confidence');
+  const voxelCc = (volume.spacing[0] * volume.spacing[1] * volume.spacing[2]) / 1000;
+  return { name, mask, voxels, volumeCc: voxels * voxelCc, confidence, flags };
+}
