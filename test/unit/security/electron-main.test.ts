@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { auditMain, type SourceText } from './electron-audit.js';
 import { APP_SCHEME, ELECTRON_CSP } from '../../../electron/main/policy.js';
 
@@ -133,4 +134,23 @@ export function apiHandlers(service) {
   assert.ok(run(main, table.replace('API_METHODS[name](raw)', 'raw')).some((p) => /does not validate/.test(p)));
   assert.ok(run(main.replace('handlers[name](event.senderFrame?.url, raw)', 'handlers[name](undefined, raw)'), table).some((p) => /must start with/.test(p)));
   assert.ok(run(main, '').some((p) => /not in the audited sources/.test(p)));
+});
+
+test('the desktop app writes no console logs that could carry patient data', () => {
+  // Errors travel as DelineateError payloads to the UI (names of files and series, by design); the
+  // main process, preload and engine never print, so nothing lands in a log file on the workstation.
+  const found: string[] = [];
+  for (const dir of ['electron/main', 'electron/preload', 'electron/engine']) {
+    for (const s of sources(dir, ['.ts'])) {
+      const sf = ts.createSourceFile(s.path, s.text, ts.ScriptTarget.ES2022, true);
+      const visit = (n: ts.Node): void => {
+        if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.expression.getText() === 'console') {
+          found.push(`${s.path}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`);
+        }
+        n.forEachChild(visit);
+      };
+      visit(sf);
+    }
+  }
+  assert.deepEqual(found, []);
 });
