@@ -6,7 +6,7 @@
  * network namespace (`unshare -n`, then `ip link set lo up`; NOTES.md). It needs root and the tools;
  * otherwise it skips with a message. Every wait is bounded.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { writeRtstruct } from '../../../electron/engine/rtstruct/write.js';
 import type { Geometry } from '../../../electron/engine/volume/geometry.js';
 import { DelineateError } from '../../../electron/engine/errors.js';
 import { REPO_ROOT, tempDir } from '../../helpers/data.js';
-import { handSeries } from '../../unit/rtstruct/fixtures.js';
+import { checkWrittenRtstruct, handSeries } from '../../unit/rtstruct/fixtures.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const IN_NETNS = process.env.DELINEATE_TEST_NETNS === '1';
@@ -81,12 +81,13 @@ if (!IN_NETNS) {
     });
   }
 
-  function exportFile(dir: string): { file: string; sop: string } {
+  function exportFile(t: TestContext, dir: string): { file: string; sop: string } {
     const file = join(dir, 'rs.dcm');
     const w = writeRtstruct(file, handSeries(g), [
       { name: 'Liver', color: '#a0522d', mask },
       { name: 'Kidney_L', color: '#ff00ff', mask: mask2 },
     ]);
+    checkWrittenRtstruct(t, file);
     return { file, sop: w.sopInstanceUid };
   }
 
@@ -98,7 +99,7 @@ if (!IN_NETNS) {
     children.push(scp);
     t.after(() => stop(scp));
     await waitForPort(11112);
-    const { file, sop } = exportFile(dir);
+    const { file, sop } = exportFile(t, dir);
     await echo(parseDestination('STORESCP@127.0.0.1:11112', { timeoutMs: 5000 }));
     // Through the CLI, as a planner would.
     const cli = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/delineate.js'), 'send', file, '--to', 'STORESCP@127.0.0.1:11112', '--calling', 'PLANNER', '--timeout', '5', '--db', join(dir, 'db.sqlite'), '--json'], {
@@ -140,7 +141,7 @@ if (!IN_NETNS) {
     t.after(() => stop(orthanc));
     await waitForPort(4242);
     await waitForPort(8042);
-    const { file, sop } = exportFile(dir);
+    const { file, sop } = exportFile(t, dir);
     const out = await storeFiles(parseDestination('ORTHANC@127.0.0.1:4242', { timeoutMs: 5000 }), [file]);
     assert.deepEqual(out.map((o) => o.status), ['success']);
     const ids = (await (await fetch('http://127.0.0.1:8042/instances')).json()) as string[];
@@ -157,7 +158,7 @@ if (!IN_NETNS) {
 
   test('clear errors: refused association, nothing listening, silent peer, rejected object', async (t) => {
     const dir = tempDir(t);
-    const { file } = exportFile(dir);
+    const { file } = exportFile(t, dir);
     const refusing = spawn('/usr/bin/storescp', ['--refuse', '11113'], { stdio: 'ignore' });
     children.push(refusing);
     t.after(() => stop(refusing));

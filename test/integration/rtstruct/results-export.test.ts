@@ -17,7 +17,7 @@ import { readRtstruct, rasterizeStructures } from '../../../electron/engine/rtst
 import { readPart10, seqOf, strOf } from '../../../electron/engine/rtstruct/dcmjs.js';
 import { seriesRefFromArchive } from '../../../electron/engine/rtstruct/series-ref.js';
 import { REPO_ROOT, requireData, tempDir } from '../../helpers/data.js';
-import { dciodvfyErrors } from '../../unit/rtstruct/fixtures.js';
+import { checkWrittenRtstruct } from '../../unit/rtstruct/fixtures.js';
 
 test('stored results -> RTSTRUCT: review states, provenance, exact masks, CLI JSON', async (t) => {
   const ctDir = requireData(t, 'totalseg/example_ct_dicom');
@@ -66,8 +66,8 @@ test('stored results -> RTSTRUCT: review states, provenance, exact masks, CLI JS
   assert.ok(strOf(roi, 'ROIGenerationDescription').length <= 64);
   assert.match(strOf(dataset, 'StructureSetDescription'), new RegExp(`sha256:${'ab'.repeat(32)}`));
   assert.equal(strOf(dataset, 'StructureSetLabel'), 'Abdomen');
-  const v = dciodvfyErrors(join(dir, 'all.dcm'));
-  if (v) assert.deepEqual(v.errors, []);
+  checkWrittenRtstruct(t, join(dir, 'all.dcm'));
+  checkWrittenRtstruct(t, join(dir, 'approved.dcm'));
 
   const back = rasterizeStructures(readRtstruct(join(dir, 'all.dcm')), series.geometry);
   assert.deepEqual(back[0]!.mask, liver);
@@ -83,6 +83,7 @@ test('stored results -> RTSTRUCT: review states, provenance, exact masks, CLI JS
   assert.deepEqual(doc.structures.map((s) => Object.keys(s).sort()), [['contours', 'name', 'points']]);
   assert.equal(doc.structures[0]!.name, 'Liver');
   assert.equal(doc.structures[0]!.contours, approved.structures[0]!.contours);
+  checkWrittenRtstruct(t, join(dir, 'cli.dcm'));
   const bad = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/delineate.js'), 'export', 'rtstruct', '--series', '2.25.999', '--out', join(dir, 'x.dcm'), '--db', dbFile, '--json'], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /2\.25\.999/);

@@ -1,5 +1,8 @@
 /** Hand-built CT series descriptions and independent checkers for RTSTRUCT tests. */
 import { spawnSync } from 'node:child_process';
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { readRtstruct } from '../../../electron/engine/rtstruct/read.js';
 import { existsSync } from 'node:fs';
 import { voxelToPatient, type Geometry } from '../../../electron/engine/volume/geometry.js';
 import { newUid } from '../../../electron/engine/rtstruct/uid.js';
@@ -79,4 +82,23 @@ export function dcentvfyFindings(files: string[]): string[] | undefined {
   if (!existsSync('/usr/bin/dcentvfy')) return undefined;
   const r = spawnSync('/usr/bin/dcentvfy', files, { encoding: 'utf8' });
   return `${r.stderr}\n${r.stdout}`.split('\n').filter((l) => /^(Error|Warning)/.test(l));
+}
+
+/**
+ * The independent checks every RTSTRUCT written in a test goes through: dciodvfy -new with 0 errors,
+ * pydicom reads it with each contour's point count matching its data, and dcmjs (our reader) reads the
+ * same ROI names. Returns pydicom's summary (undefined when pydicom is absent).
+ */
+export function checkWrittenRtstruct(t: TestContext, file: string): PydicomSummary | undefined {
+  const v = dciodvfyErrors(file);
+  if (v) assert.deepEqual(v.errors, [], `dciodvfy ${file}:\n${v.errors.join('\n')}`);
+  else t.diagnostic('dciodvfy not installed: IOD check skipped');
+  const ours = readRtstruct(file);
+  const py = pydicomSummary(file);
+  if (py) {
+    assert.deepEqual(py.rois.map((r) => r.name), ours.structures.map((s) => s.name), 'pydicom and dcmjs read the same ROIs');
+    assert.deepEqual(py.rois.map((r) => r.points), ours.structures.map((s) => s.contours.reduce((a, c) => a + c.points.length, 0)));
+    for (const r of py.rois) assert.ok(r.maxDsLen <= 16, `${r.name}: a decimal string of ${r.maxDsLen} characters`);
+  } else t.diagnostic('pydicom not available: independent read skipped');
+  return py;
 }

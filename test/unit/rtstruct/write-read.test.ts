@@ -7,7 +7,7 @@ import { readRtstruct, rasterizeStructures } from '../../../electron/engine/rtst
 import { DelineateError } from '../../../electron/engine/errors.js';
 import type { Geometry } from '../../../electron/engine/volume/geometry.js';
 import { tempDir } from '../../helpers/data.js';
-import { dciodvfyErrors, handSeries, pydicomSummary } from './fixtures.js';
+import { checkWrittenRtstruct, dciodvfyErrors, handSeries, pydicomSummary } from './fixtures.js';
 
 const g: Geometry = { dims: [24, 20, 6], spacing: [0.9765625, 0.9765625, 2.5], origin: [-249.51171875, -437.51171875, -766.5], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
 
@@ -70,6 +70,7 @@ test('writes a structure set that dcmjs, pydicom and dciodvfy accept, and reads 
   const w2 = writeRtstruct(join(dir, 'rs2.dcm'), series, [{ name: 'Ring', color: '#ff8000', mask: ring }]);
   assert.notEqual(w2.sopInstanceUid, w.sopInstanceUid);
   assert.notEqual(w2.seriesInstanceUid, w.seriesInstanceUid);
+  checkWrittenRtstruct(t, join(dir, 'rs2.dcm'));
 });
 
 test('pre-flight refuses bad names, colours, types and off-slice contours, and writes nothing', (t) => {
