@@ -57,6 +57,16 @@ export interface LeaveOneOutResult {
 }
 
 /**
+ * What a failed case reports: the engine's message as is; for anything else (a bug, not bad input)
+ * the error's class too, so a TypeError is not mistaken for a problem with the data.
+ */
+export function failureReason(e: unknown): string {
+  if (e instanceof DelineateError) return e.message;
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/**
  * The per-query template set name. Localizers cache support features by set name, so the name must
  * change whenever the templates do: it carries a hash of every member's id and points (two cohort
  * folders that both have a case 'pt_4' must not share a cache entry).
@@ -156,7 +166,7 @@ export async function runLeaveOneOut(cases: CohortCase[], opts: LeaveOneOutOptio
     } catch (e) {
       if (e instanceof CancelledError) throw e;
       // Recorded and reported with the case it belongs to; the other cases still run.
-      skipped.push({ caseId: query.id, reason: e instanceof Error ? e.message : String(e) });
+      skipped.push({ caseId: query.id, reason: failureReason(e) });
     }
   }
   opts.onProgress?.({ done: cases.length, total: cases.length });

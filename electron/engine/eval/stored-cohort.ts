@@ -9,7 +9,7 @@ import type { Db } from '../store/db.js';
 import { CancelledError, InputError, throwIfAborted } from '../errors.js';
 import { readRtstruct } from '../rtstruct/read.js';
 import { summarise, type CaseMetrics, type CohortSummaryRow } from './cohort-stats.js';
-import type { CohortSkip } from './cohort.js';
+import { failureReason, type CohortSkip } from './cohort.js';
 import type { EvaluateSetsOptions } from './evaluate-sets.js';
 import { evaluateSeries } from './evaluate-series.js';
 
@@ -87,7 +87,7 @@ export function evaluateStoredCohort(
       opts.log?.(`${uid}: ${report.structures.length} structures scored against ${file}`);
     } catch (e) {
       if (e instanceof CancelledError) throw e;
-      skipped.push({ caseId: uid, reason: e instanceof Error ? e.message : String(e) });
+      skipped.push({ caseId: uid, reason: failureReason(e) });
     }
   }
   return { rows, summary: summarise(rows), skipped };

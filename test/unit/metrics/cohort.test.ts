@@ -79,7 +79,7 @@ test('leave-one-out without a segmenter scores boxes only; a failing case is rep
     ['c0', 'boxes-only', null, 1, 0],
     ['c1', 'boxes-only', null, 1, 0],
   ]);
-  assert.deepEqual(r.skipped, [{ caseId: 'c2', reason: 'query c2 could not be read' }]);
+  assert.deepEqual(r.skipped, [{ caseId: 'c2', reason: 'Error: query c2 could not be read' }]);
   await assert.rejects(runLeaveOneOut(list.slice(0, 1), { localizer, names: values as unknown as Map<number, string> }), /at least two cases/);
   await assert.rejects(runLeaveOneOut(list, { localizer, names: new Map([[1, 'Cube']]), structures: ['Liver'] }), /structure Liver is not in the label names \(Cube\)/);
 });
