@@ -74,7 +74,9 @@ export function buildRtstruct(series: CtSeriesRef, structures: StructureInput[],
   const warnings: string[] = [];
   const h = series.header;
   const ds: Naturalized = {
-    SpecificCharacterSet: isEmptyValue(h.SpecificCharacterSet) ? 'ISO_IR 192' : h.SpecificCharacterSet,
+    // dcmjs decodes the CT's text by its character set but always encodes UTF-8 when writing, so the
+    // file must declare UTF-8 (PS3.3 C.12.1.1.2); copying the CT's ISO_IR 100 garbled "Müller" in pydicom.
+    SpecificCharacterSet: 'ISO_IR 192',
     InstanceCreationDate: dicomDate(now),
     InstanceCreationTime: dicomTime(now),
     SOPClassUID: RT_STRUCTURE_SET_STORAGE,

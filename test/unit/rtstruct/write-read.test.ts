@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { writeRtstruct } from '../../../electron/engine/rtstruct/write.js';
 import { readRtstruct, rasterizeStructures } from '../../../electron/engine/rtstruct/read.js';
 import { DelineateError } from '../../../electron/engine/errors.js';
@@ -28,6 +29,9 @@ test('writes a structure set that dcmjs, pydicom and dciodvfy accept, and reads 
   const dir = tempDir(t);
   const out = join(dir, 'rs.dcm');
   const series = handSeries(g);
+  // A Latin-1 CT with an accented name: the RTSTRUCT must carry the same name, correctly declared.
+  series.header.SpecificCharacterSet = 'ISO_IR 100';
+  series.header.PatientName = [{ Alphabetic: 'Müller^Jörg' }];
   const w = writeRtstruct(out, series, [
     { name: 'Ring', color: '#ff8000', mask: ring, generationDescription: 'Delineate medlam:0123456789ab set HN' },
     { name: 'Islands', color: [0, 255, 0], mask: islands, interpretedType: 'AVOIDANCE' },
@@ -61,6 +65,8 @@ test('writes a structure set that dcmjs, pydicom and dciodvfy accept, and reads 
   if (py) {
     assert.deepEqual(py.rois.map((r) => r.name), ['Ring', 'Islands', 'OneVoxel', 'Edge']);
     for (const r of py.rois) assert.ok(r.maxDsLen <= 16, `${r.name} has a ${r.maxDsLen}-character decimal string`);
+    const name = spawnSync('/usr/bin/python3', ['-c', 'import sys, pydicom; print(str(pydicom.dcmread(sys.argv[1]).PatientName))', out], { encoding: 'utf8' });
+    assert.equal(name.stdout.trim(), 'Müller^Jörg');
   } else t.diagnostic('pydicom not available: independent read skipped');
   const v = dciodvfyErrors(out);
   if (v) assert.deepEqual(v.errors, [], `dciodvfy: ${v.errors.join('\n')}`);
