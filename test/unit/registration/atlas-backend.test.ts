@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAtlasBackend } from '../../../electron/engine/localize/atlas/index.js';
+import { extremePointsFromLabels } from '../../../electron/engine/localize/extreme-points.js';
+import type { Progress, StructureTemplates } from '../../../electron/engine/localize/localizer.js';
+import { boxIou, maskBoxLps } from '../../../electron/engine/metrics/boxes.js';
+import { CancelledError, DelineateError } from '../../../electron/engine/errors.js';
+import { centredAffine, eulerToMatrix } from '../../../electron/engine/registration/transform.js';
+import type { Vec3 } from '../../../electron/engine/volume/geometry.js';
+import type { Volume } from '../../../electron/engine/volume/volume.js';
+import { phantom } from './phantom.js';
+
+const DIMS: Vec3 = [40, 36, 36];
+const SPACING: Vec3 = [4, 4, 4];
+
+function template(uid: string, shift: Vec3, pitch: number, withMask: boolean): { uid: string; ct: Volume; organ: Uint8Array; points: Vec3[]; withMask: boolean } {
+  const p = phantom(DIMS, SPACING, centredAffine(eulerToMatrix(pitch, 0, 0), [0, 0, 0], shift));
+  const labels = { ...p.ct, data: p.organ };
+  return { uid, ct: p.ct, organ: p.organ, points: extremePointsFromLabels(labels, 1)!, withMask };
+}
+
+function structures(ts: ReturnType<typeof template>[]): StructureTemplates[] {
+  return [
+    {
+      name: 'Organ',
+      members: ts.map((t) => ({
+        seriesUid: t.uid,
+        points: t.points,
+        loadVolume: () => Promise.resolve(t.ct),
+        ...(t.withMask ? { loadMask: () => Promise.resolve(t.organ) } : {}),
+      })),
+    },
+  ];
+}
+
+const query = phantom(DIMS, SPACING, centredAffine(eulerToMatrix(0.05, 0, 0), [0, 0, 0], [-6, 8, 5]));
+const truthBox = maskBoxLps(query.organ, query.ct)!;
+
+test('atlas localizer on worker threads boxes the organ of a transformed phantom, with progress', async () => {
+  const ts = [template('t1', [5, 0, -4], 0, false), template('t2', [-3, 4, 6], -0.05, false)];
+  const { localizer } = createAtlasBackend({ workers: 2 });
+  const progress: Progress[] = [];
+  const [r] = await localizer.localize({
+    seriesUid: 'q', query: query.ct, templateSet: 'phantom', structures: structures(ts), mode: 'wpl',
+    onProgress: (p) => progress.push(p),
+  });
+  assert.ok(r);
+  const iou = boxIou(r.boxes[0]!, truthBox);
+  assert.ok(iou > 0.6, `box IoU ${iou.toFixed(3)}`);
+  assert.equal(r.extremePoints.length, 6);
+  assert.ok(r.confidence > 0 && r.confidence <= 1, `confidence ${r.confidence}`);
+  assert.ok(!r.flags.includes('absent'));
+  assert.equal(progress.at(-1)?.done, 2);
+  assert.equal(progress.at(-1)?.total, 2);
+});
+
+test('in-process and worker-thread runs give the same points', async () => {
+  const ts = [template('t1', [5, 0, -4], 0, false)];
+  const a = await createAtlasBackend({ workers: 0 }).localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures: structures(ts), mode: 'wpl' });
+  const b = await createAtlasBackend({ workers: 1 }).localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures: structures(ts), mode: 'wpl' });
+  assert.deepEqual(a[0]!.extremePoints, b[0]!.extremePoints);
+});
+
+test('atlas segmenter propagates template masks and reuses the localizer registrations', async () => {
+  const ts = [template('t1', [5, 0, -4], 0, true), template('t2', [-3, 4, 6], -0.05, true), template('t3', [2, -5, 0], 0.04, true)];
+  const { localizer, segmenter } = createAtlasBackend({ workers: 2 });
+  const loc = await localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures: structures(ts), mode: 'wpl' });
+  assert.equal(localizer.cache, segmenter.cache);
+  assert.ok(segmenter.cache.get('q', 't2', segmenter.options)?.local['Organ'], 'the local transform is cached for the segmenter');
+  const [s] = await segmenter.segment({ seriesUid: 'q', volume: query.ct, structures: [{ name: 'Organ', boxes: loc[0]!.boxes, members: structures(ts)[0]!.members }] });
+  assert.ok(s);
+  let inter = 0;
+  let truth = 0;
+  for (let n = 0; n < s.mask.length; n++) {
+    inter += s.mask[n]! & query.organ[n]!;
+    truth += query.organ[n]!;
+  }
+  const dice = (2 * inter) / (truth + s.voxels);
+  assert.ok(dice > 0.75, `Dice ${dice.toFixed(3)}`);
+  assert.ok(Math.abs(s.volumeCc - (s.voxels * 64) / 1000) < 1e-9);
+});
+
+test('atlas segmenter refuses structures whose templates have only points, naming them', async () => {
+  const ts = [template('t1', [5, 0, -4], 0, false)];
+  const { segmenter } = createAtlasBackend({ workers: 0 });
+  await assert.rejects(
+    segmenter.segment({ seriesUid: 'q', volume: query.ct, structures: [{ name: 'Organ', boxes: [], members: structures(ts)[0]!.members }] }),
+    (e: unknown) => e instanceof DelineateError && e.code === 'unsupported' && /Organ/.test(e.message) && /MedSAM/.test(e.message),
+  );
+});
+
+test('an aborted signal cancels a localization running on worker threads', async () => {
+  const ts = [template('t1', [5, 0, -4], 0, false), template('t2', [-3, 4, 6], -0.05, false)];
+  const { localizer } = createAtlasBackend({ workers: 2 });
+  const ac = new AbortController();
+  const run = localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures: structures(ts), mode: 'wpl', signal: ac.signal, onProgress: (p) => {
+    // Abort once a worker reports that it is registering: the workers are terminated mid-run.
+    if (p.message?.includes('affine')) ac.abort();
+  } });
+  await assert.rejects(run, (e: unknown) => e instanceof CancelledError);
+});
