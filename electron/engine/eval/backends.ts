@@ -4,6 +4,7 @@
  * come from the verified manifest of the models folder (models/manifest.ts).
  */
 import { NotFoundError } from '../errors.js';
+import { createAtlasBackend, type AtlasBackend } from '../localize/atlas/index.js';
 import type { Localizer } from '../localize/localizer.js';
 import { medsamFromModelsDir } from '../segment/factory.js';
 import { medlamFromModelsDir } from '../localize/medlam.js';
@@ -16,13 +17,19 @@ export interface BackendOptions {
 export type LocalizerFactory = (o: BackendOptions) => Promise<Localizer>;
 export type SegmenterFactory = (o: BackendOptions) => Promise<Segmenter>;
 
-/** Localizers by name. MedLAM (`medlam`) and the atlas localizer (`atlas`) belong here once built. */
+/** The atlas localizer and segmenter share one transform cache, so segmenting reuses the registrations. */
+let atlas: AtlasBackend | undefined;
+const atlasBackend = (): AtlasBackend => (atlas ??= createAtlasBackend());
+
+/** Localizers by name. */
 export const LOCALIZERS: Record<string, LocalizerFactory> = {
   medlam: async ({ modelsDir }) => medlamFromModelsDir(modelsDir),
+  atlas: async () => atlasBackend().localizer,
 };
 
 export const SEGMENTERS: Record<string, SegmenterFactory> = {
   medsam: async ({ modelsDir }) => medsamFromModelsDir(modelsDir),
+  atlas: async () => atlasBackend().segmenter,
 };
 
 export async function createLocalizer(name: string, o: BackendOptions): Promise<Localizer> {
