@@ -82,7 +82,17 @@ export const segmentCommand: Command = {
     const tLocalize = performance.now();
 
     const segmenter = await createSegmenter(backend, { modelsDir });
-    const inputs = wanted.filter((s) => boxes.has(s.name)).map((s) => ({ name: s.name, boxes: boxes.get(s.name)! }));
+    // Template members travel with the boxes: the atlas segmenter propagates their masks (MedSAM ignores them).
+    const inputs = wanted.filter((s) => boxes.has(s.name)).map((s) => ({
+      name: s.name,
+      boxes: boxes.get(s.name)!,
+      members: s.members.map((m) => ({
+        seriesUid: m.seriesUid,
+        points: m.points,
+        loadVolume: () => loadVolume(db, m.seriesUid, { signal: ctx.signal }),
+        loadMask: async () => getTemplateMask(db, { set: setName, structure: s.name, seriesUid: m.seriesUid }),
+      })),
+    }));
     for (const s of wanted) if (!boxes.has(s.name)) ctx.log(`not segmented: ${s.name} has no box (the localizer found none)`);
     const result = await segmenter.segment({
       seriesUid, volume, structures: inputs, signal: ctx.signal,
