@@ -9,25 +9,12 @@ import { API_METHOD_NAMES, type ApiEnvelope, type ApiEventName, type ApiEvents, 
 import { DelineateError, fromErrorPayload } from './errors.js';
 import type { EngineService, VolumeBytes } from './service.js';
 import type { HostRequest } from './service-worker.js';
-import { Worker } from 'node:worker_threads';
-import { workerUrl } from './workers.js';
-
-/**
- * Node 20 ignores `--import tsx` in a Worker's execArgv ("Unknown file extension .ts"), so under tsx
- * the worker is started from a tiny eval bootstrap that registers tsx first, then imports the module.
- */
-function startServiceWorker(workerData: unknown): Worker {
-  const { url, typescript } = workerUrl(import.meta.url, './service-worker');
-  if (!typescript) return new Worker(url, { workerData });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
-}
+import { startWorker } from './workers.js';
 
 type Reply = { id: number; envelope: ApiEnvelope<unknown> } | { id: number; volume: VolumeBytes } | { event: ApiEventName; payload: unknown };
 
 export function startEngineHost(opts: { dbPath: string }): EngineService {
-  const worker = startServiceWorker({ dbPath: opts.dbPath });
+  const worker = startWorker(import.meta.url, './service-worker', { workerData: { dbPath: opts.dbPath } });
   const events = new EventEmitter();
   const pending = new Map<number, { ok: (v: unknown) => void; fail: (e: unknown) => void }>();
   let next = 1;
