@@ -9,6 +9,7 @@ import time
 import numpy as np
 import torch
 
+sys.dont_write_bytecode = True  # keep models/export free of __pycache__
 sys.path.insert(0, sys.argv[1])  # models/export, for the network definition
 from export_medlam import MedLAM  # noqa: E402
 
