@@ -11,6 +11,8 @@ import type { Localizer } from './localize/localizer.js';
 import type { Segmenter } from './segment/segmenter.js';
 import { checkModels, findModel, readManifest, type ModelManifest } from './models/manifest.js';
 import { medsamFromModelsDir } from './segment/factory.js';
+import { medlamFromModelsDir } from './localize/medlam.js';
+import { createAtlasBackend, type AtlasBackend } from './localize/atlas/index.js';
 
 export type BackendName = 'medlam' | 'atlas';
 
@@ -44,6 +46,10 @@ export function modelsStatus(dir: string | undefined): ModelsStatus {
     return none((e as Error).message);
   }
   const checks = new Map(checkModels(manifest).map((c) => [c.name, c]));
+  // The factories verify the whole manifest (models/manifest.ts loadManifest), so one altered file
+  // makes the folder unusable for both families: say which file.
+  const bad = [...checks.values()].find((c) => !c.ok);
+  if (bad) return none(`model ${bad.name}: ${bad.problem ?? 'failed verification'}`);
   const family = (roles: string[]): { ok: boolean; problem?: string } => {
     for (const role of roles) {
       const m = findModel(manifest, role);
@@ -63,16 +69,10 @@ function parseBackend(name: string | undefined): BackendName | undefined {
   throw new InputError(`unknown backend '${name}' (known: medlam, atlas)`);
 }
 
-function medlamLocalizer(_dir: string): Promise<Localizer> {
-  return Promise.reject(new DelineateError('not-found', 'the MedLAM localizer is not part of this build'));
-}
-
-function atlasLocalizer(): Promise<Localizer> {
-  return Promise.reject(new DelineateError('not-found', 'the atlas localizer is not part of this build'));
-}
-
-function atlasSegmenter(): Promise<Segmenter> {
-  return Promise.reject(new DelineateError('not-found', 'the atlas segmenter is not part of this build'));
+/** One atlas backend per selection: its localizer and segmenter share the registrations. */
+function atlasPair(): () => AtlasBackend {
+  let b: AtlasBackend | undefined;
+  return () => (b ??= createAtlasBackend());
 }
 
 export async function selectBackends(req: BackendRequest = {}): Promise<SelectedBackends> {
@@ -86,12 +86,13 @@ export async function selectBackends(req: BackendRequest = {}): Promise<Selected
   }
   const useMedlam = forced !== 'atlas' && status.medlam.ok;
   const useMedsam = forced !== 'atlas' && status.sam.ok;
+  const atlas = atlasPair();
   let localizer: Localizer;
   if (useMedlam) {
-    localizer = await medlamLocalizer(req.modelsDir!);
+    localizer = await medlamFromModelsDir(req.modelsDir!);
     reasons.push('localizer MedLAM: models verified');
   } else {
-    localizer = await atlasLocalizer();
+    localizer = atlas().localizer;
     reasons.push(`localizer atlas: ${forced === 'atlas' ? 'asked for' : status.medlam.problem ?? 'no MedLAM models'}`);
   }
   let segmenter: Segmenter;
@@ -99,7 +100,7 @@ export async function selectBackends(req: BackendRequest = {}): Promise<Selected
     segmenter = medsamFromModelsDir(req.modelsDir!);
     reasons.push('segmenter MedSAM: models verified');
   } else {
-    segmenter = await atlasSegmenter();
+    segmenter = atlas().segmenter;
     reasons.push(`segmenter atlas: ${forced === 'atlas' ? 'asked for' : status.sam.problem ?? 'no SAM models'}`);
   }
   return { localizer, segmenter, reasons };

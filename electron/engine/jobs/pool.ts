@@ -5,7 +5,8 @@
  * one that ignores a cancel for `cancelGraceMs` is terminated and its item goes back to pending
  * (terminating a thread mid-transaction rolls the transaction back).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, workerUrl } from '../workers.js';
 import type { Db } from '../store/db.js';
 import { fromErrorPayload, DelineateError, type ErrorPayload } from '../errors.js';
 import { commitItemFailure } from './commit.js';
@@ -33,22 +34,13 @@ interface Current {
   startedMs: number;
 }
 
-const IS_TS = import.meta.url.endsWith('.ts');
-
 function defaultWorkModule(): string {
-  return new URL(IS_TS ? './pipeline.ts' : './pipeline.js', import.meta.url).href;
+  return workerUrl(import.meta.url, './pipeline').url.href;
 }
 
 function spawnWorker(init: WorkerInit): Worker {
-  if (!IS_TS) return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-  // Under tsx (dev, tests, the CLI) the worker is TypeScript and needs tsx's loader too. On Node 20,
-  // `new Worker(url, { execArgv: ['--import', 'tsx'] })` fails with ERR_UNKNOWN_FILE_EXTENSION: the
-  // loader hooks that --import registers are not in place yet when the worker's entry module loads.
-  // So the worker starts from a two-line bootstrap that registers tsx, then imports worker.ts.
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: init });
+  // TypeScript under tsx (dev, tests, the CLI) or compiled JavaScript (the packaged app).
+  return startWorker(import.meta.url, './worker', { workerData: init });
 }
 
 class Slot {
