@@ -1,5 +1,5 @@
 /**
- * `delineate segment --set NAME --series UID [--backend medsam] [--models DIR] [--localizer NAME]
+ * `delineate segment --set NAME --series UID [--backend medsam|atlas] [--models DIR] [--localizer NAME]
  * [--mode wpl|spl] [--structures A B ...]`: segments the structures of a template set on one series
  * from the boxes stored for it; structures without stored boxes are localized first (and those boxes
  * stored). Masks are stored per structure with the model hashes (DESIGN.md, command line contract).
@@ -8,8 +8,11 @@
 import type { Command } from '../command.js';
 import { list, req, str } from '../args.js';
 import { InputError, NotFoundError } from '../../engine/errors.js';
+import { selectBackends, type SelectedBackends } from '../../engine/backends.js';
 import { createLocalizer, createSegmenter } from '../../engine/eval/backends.js';
-import type { Box, StructureFlag, StructureTemplates } from '../../engine/localize/localizer.js';
+import type { Box, Localizer, StructureFlag, StructureTemplates } from '../../engine/localize/localizer.js';
+import { medsamFromModelsDir } from '../../engine/segment/factory.js';
+import type { Segmenter } from '../../engine/segment/segmenter.js';
 import { defaultModelsDir } from '../../engine/paths.js';
 import { getResults, upsertLocalization, upsertSegmentation } from '../../engine/store/results.js';
 import { getTemplateMask, getTemplateSet } from '../../engine/store/templates.js';
@@ -21,17 +24,31 @@ export interface SegmentOutput {
   timingsMs: Record<string, number>;
 }
 
+async function chooseLocalizer(name: string | undefined, modelsDir: string, auto: () => Promise<SelectedBackends>): Promise<Localizer> {
+  if (name === undefined) return (await auto()).localizer;
+  if (name === 'atlas') return (await selectBackends({ backend: 'atlas' })).localizer;
+  return createLocalizer(name, { modelsDir });
+}
+
+async function chooseSegmenter(name: string | undefined, modelsDir: string, auto: () => Promise<SelectedBackends>): Promise<Segmenter> {
+  if (name === undefined) return (await auto()).segmenter;
+  // Explicit medsam: only the SAM models are needed (boxes may already be stored); refuse clearly if absent.
+  if (name === 'medsam') return medsamFromModelsDir(modelsDir);
+  if (name === 'atlas') return (await selectBackends({ backend: 'atlas' })).segmenter;
+  return createSegmenter(name, { modelsDir });
+}
+
 export const segmentCommand: Command = {
   path: ['segment'],
   summary: 'segment the structures of a template set on one series (localizing first where no boxes are stored)',
   usage:
-    'delineate segment --set NAME --series UID [--backend medsam] [--models DIR] [--localizer medlam] [--mode wpl|spl] [--structures A B ...] [--db FILE] [--json]',
+    'delineate segment --set NAME --series UID [--backend medsam|atlas] [--models DIR] [--localizer medlam|atlas] [--mode wpl|spl] [--structures A B ...] [--db FILE] [--json]',
   flags: {
     set: { type: 'string', description: 'template set name' },
     series: { type: 'string', description: 'series instance UID to segment' },
-    backend: { type: 'string', description: 'segmenter backend (default medsam)' },
+    backend: { type: 'string', description: 'segmenter: medsam or atlas (default: MedSAM when its models are verified, else atlas)' },
     models: { type: 'string', description: 'models folder (default: DELINEATE_MODELS or the per-user folder)' },
-    localizer: { type: 'string', description: 'localizer used when no boxes are stored (default medlam)' },
+    localizer: { type: 'string', description: 'localizer used when no boxes are stored: medlam or atlas (default: MedLAM when verified, else atlas)' },
     mode: { type: 'string', description: 'localization mode when localizing: wpl (default) or spl' },
     structures: { type: 'list', description: 'only these structures of the set' },
   },
@@ -39,7 +56,7 @@ export const segmentCommand: Command = {
     const t0 = performance.now();
     const setName = req(args, 'set');
     const seriesUid = req(args, 'series');
-    const backend = str(args, 'backend') ?? 'medsam';
+    const backend = str(args, 'backend');
     const modelsDir = str(args, 'models') ?? defaultModelsDir();
     const mode = str(args, 'mode') ?? 'wpl';
     if (mode !== 'wpl' && mode !== 'spl') throw new InputError(`option --mode must be wpl or spl, not '${mode}'`);
@@ -56,13 +73,16 @@ export const segmentCommand: Command = {
     const volume = await loadVolume(db, seriesUid, { signal: ctx.signal });
     const tLoad = performance.now();
 
+    // The automatic choice (engine/backends.ts), made at most once and only when needed.
+    let selected: Promise<SelectedBackends> | undefined;
+    const auto = (): Promise<SelectedBackends> => (selected ??= selectBackends({ modelsDir }));
+
     const boxes = new Map<string, Box[]>();
     for (const r of getResults(db, seriesUid, setName)) if (r.boxes.length > 0) boxes.set(r.structure, r.boxes);
     const missing = wanted.filter((s) => !boxes.has(s.name));
     if (missing.length > 0) {
-      const name = str(args, 'localizer') ?? 'medlam';
-      ctx.log(`no stored boxes for ${missing.map((s) => s.name).join(', ')}: localizing with ${name}`);
-      const localizer = await createLocalizer(name, { modelsDir });
+      const localizer = await chooseLocalizer(str(args, 'localizer'), modelsDir, auto);
+      ctx.log(`no stored boxes for ${missing.map((s) => s.name).join(', ')}: localizing with ${localizer.name}`);
       const structures: StructureTemplates[] = missing.map((s) => ({
         name: s.name,
         members: s.members.map((m) => ({
@@ -81,7 +101,7 @@ export const segmentCommand: Command = {
     }
     const tLocalize = performance.now();
 
-    const segmenter = await createSegmenter(backend, { modelsDir });
+    const segmenter = await chooseSegmenter(backend, modelsDir, auto);
     // Template members travel with the boxes: the atlas segmenter propagates their masks (MedSAM ignores them).
     const inputs = wanted.filter((s) => boxes.has(s.name)).map((s) => ({
       name: s.name,
