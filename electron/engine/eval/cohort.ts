@@ -159,8 +159,14 @@ export async function runLeaveOneOut(cases: CohortCase[], opts: LeaveOneOutOptio
         const value = structures.find(([, n]) => n === t.name)![0];
         const loc = byName.get(t.name);
         const mask = opts.segmenter ? (masks.get(t.name) ?? new Uint8Array(volume.data.length)) : undefined;
-        const m = evaluateStructure(t.name, maskOf(labels, value), { ...(mask ? { mask } : {}), boxes: loc?.boxes ?? [] }, volume, opts.evaluate);
-        rows.push({ caseId: query.id, ...m });
+        try {
+          const m = evaluateStructure(t.name, maskOf(labels, value), { ...(mask ? { mask } : {}), boxes: loc?.boxes ?? [] }, volume, opts.evaluate);
+          rows.push({ caseId: query.id, ...m });
+        } catch (e) {
+          // A prediction the metrics refuse (e.g. a NaN box) costs that structure, not the case.
+          if (!(e instanceof DelineateError) || e instanceof CancelledError) throw e;
+          skipped.push({ caseId: query.id, structure: t.name, reason: e.message });
+        }
       }
       timingsMs.push({ caseId: query.id, localize: t1 - t0, segment: t2 - t1, evaluate: performance.now() - t2 });
     } catch (e) {

@@ -15,6 +15,7 @@
  * report how many values they averaged. A prediction that has boxes but no mask (localisation only)
  * gets the box metrics and null for the mask metrics ('boxes-only').
  */
+import { InputError } from '../errors.js';
 import type { Box } from '../localize/localizer.js';
 import type { Geometry } from '../volume/geometry.js';
 import { boxIou, enclosingBox, growToVoxelEdges, maskBoxLps, wallDistanceMm, type BoxConvention } from './boxes.js';
@@ -79,6 +80,12 @@ function evaluate(name: string, reference: Uint8Array, prediction: Prediction, g
   if (reference.length !== n) throw new RangeError(`reference mask of ${name} has ${reference.length} voxels, the grid ${n}`);
   if (prediction.mask && prediction.mask.length !== n) {
     throw new RangeError(`predicted mask of ${name} has ${prediction.mask.length} voxels, the grid ${n}`);
+  }
+  for (const b of prediction.boxes ?? []) {
+    // A backend that lost track (NaN from a failed registration) must not score as a far-away box.
+    if (![...b.min, ...b.max].every(Number.isFinite)) {
+      throw new InputError(`predicted box of ${name} has non-finite coordinates (${JSON.stringify(b)})`, { structure: name });
+    }
   }
   const convention = opts.boxConvention ?? 'centres';
   const ccPerVoxel = (g.spacing[0] * g.spacing[1] * g.spacing[2]) / 1000;

@@ -92,3 +92,20 @@ test('template set keys change with the templates, not only with the query id', 
   assert.notEqual(a, b);
   assert.equal(a, c);
 });
+
+test('a structure whose predicted box is not finite is skipped with the reason; the others are scored', async () => {
+  const { list, labels } = cases();
+  const base = new OracleShiftLocalizer(async (id) => labels.get(id)!, new Map([['Cube', 1], ['Bar', 2]]), [0, 0, 0]);
+  const broken = {
+    name: 'nan-box-test-double',
+    models: () => [],
+    localize: async (req: Parameters<typeof base.localize>[0]) =>
+      (await base.localize(req)).map((l) => (l.name === 'Bar' ? { ...l, boxes: [{ min: [NaN, 0, 0] as Vec3, max: [1, 1, 1] as Vec3 }] } : l)),
+  };
+  const r = await runLeaveOneOut(list, { localizer: broken, names: new Map([[1, 'Cube'], [2, 'Bar']]) });
+  assert.equal(r.rows.filter((m) => m.name === 'Cube').length, 3);
+  assert.deepEqual(
+    r.skipped.filter((s) => s.structure === 'Bar' && /non-finite/.test(s.reason)).map((s) => s.caseId),
+    ['c0', 'c2'],
+  );
+});

@@ -183,3 +183,12 @@ test('masks touching the grid border: border voxels are surface, distances stay 
   assert.equal(d.aToB.length, ab.length);
   ab.forEach((v, i) => close(d.aToB[i]!, v, 1e-9, `a->b ${i}`));
 });
+
+test('a predicted box with non-finite coordinates is refused, naming the structure', () => {
+  const dims: Vec3 = [6, 6, 6];
+  const cube = boxMask(dims, [1, 1, 1], [3, 3, 3]);
+  assert.throws(
+    () => evaluateStructure('Brainstem', cube, { boxes: [{ min: [NaN, 0, 0], max: [1, 1, 1] }] }, grid(dims)),
+    /predicted box of Brainstem has non-finite coordinates/,
+  );
+});
