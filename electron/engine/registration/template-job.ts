@@ -10,11 +10,17 @@ import type { Volume } from '../volume/volume.js';
 import { registerAffine } from './affine.js';
 import { blockMatchPoint } from './block-match.js';
 import { registerDemons, type DisplacementField } from './demons.js';
-import { clipNormalize, cropImage, type Image } from './image.js';
+import { clipNormalize, cropImage, downsample, type Image } from './image.js';
 import { applyMat34, invertMat34, type Mat34 } from './transform.js';
 import { cropForTemplateMask, mapPointToQuery, warpMask, type WarpedMask } from './warp.js';
 
 export interface AtlasOptions {
+  /**
+   * Registration works on copies of the CTs resampled to at least this spacing (mm): every level of
+   * the pyramids is coarser anyway, and a 512 x 512 x 200 clinical CT would otherwise cost several
+   * full-resolution float copies per worker. Masks are still produced on the query's own grid.
+   */
+  workingSpacingMm: number;
   /** HU window for the affine metric (NCC), clipped then scaled to [0, 1]. */
   clipHu: [number, number];
   /** Pyramid (mm) of the global registration. */
@@ -23,10 +29,17 @@ export interface AtlasOptions {
   localLevels: number[];
   /** Margin (mm) around a structure's mapped box that the local registration sees. */
   localMarginMm: number;
-  /** Refine mapped points by block matching (radius and search in mm; 0 disables). */
+  /**
+   * Refine mapped points by block matching (radius and search in mm; 0 disables). Off by default:
+   * on OpenKBP leave-one-out it gave mean box IoU 0.537 (radius 10, search 8) against 0.544 without.
+   */
   blockRadiusMm: number;
   blockSearchMm: number;
-  /** Demons pyramid (mm) and iterations per level for mask propagation; [] = affine only. */
+  /**
+   * Demons pyramid (mm) and iterations per level for mask propagation; [] = affine only. OpenKBP
+   * leave-one-out, mean Dice: affine only 0.656, [6] x 30 0.661, [6, 3] x [30, 20] 0.668 at about
+   * 7x the segmentation time of [6]; the default keeps a query within a minute on two cores.
+   */
   demonsLevels: number[];
   demonsIterations: number[];
   /** HU window of the demons force (soft tissue contrast matters there more than bone). */
@@ -38,14 +51,15 @@ export interface AtlasOptions {
 }
 
 export const DEFAULT_ATLAS_OPTIONS: AtlasOptions = {
+  workingSpacingMm: 2,
   clipHu: [-200, 1500],
   globalLevels: [12, 8, 5],
   localLevels: [8, 5],
   localMarginMm: 25,
   blockRadiusMm: 0,
   blockSearchMm: 8,
-  demonsLevels: [6, 3],
-  demonsIterations: [30, 20],
+  demonsLevels: [6],
+  demonsIterations: [30],
   demonsClipHu: [-200, 1500],
   fusionThreshold: 0.4,
 };
@@ -95,8 +109,10 @@ export type JobProgress = (message: string) => void;
 export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progress?: JobProgress): TemplateJobResult {
   const t0 = Date.now();
   const o = job.options;
-  const q = clipNormalize(job.query, o.clipHu[0], o.clipHu[1]);
-  const t = clipNormalize(job.template, o.clipHu[0], o.clipHu[1]);
+  const qWork = downsample(job.query, o.workingSpacingMm);
+  const tWork = downsample(job.template, o.workingSpacingMm);
+  const q = clipNormalize(qWork, o.clipHu[0], o.clipHu[1]);
+  const t = clipNormalize(tWork, o.clipHu[0], o.clipHu[1]);
   let known = job.known;
   if (!known) {
     progress?.('global affine registration');
@@ -129,9 +145,11 @@ export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progre
         if (o.demonsLevels.length > 0) {
           progress?.(`deformable registration: ${s.name}`);
           const sameWindow = o.demonsClipHu[0] === o.clipHu[0] && o.demonsClipHu[1] === o.clipHu[1];
-          dq ??= sameWindow ? q : clipNormalize(job.query, o.demonsClipHu[0], o.demonsClipHu[1]);
-          dt ??= sameWindow ? t : clipNormalize(job.template, o.demonsClipHu[0], o.demonsClipHu[1]);
-          field = registerDemons(cropImage(dq, crop.lo, crop.dims), dt, local.matrix, {
+          dq ??= sameWindow ? q : clipNormalize(qWork, o.demonsClipHu[0], o.demonsClipHu[1]);
+          dt ??= sameWindow ? t : clipNormalize(tWork, o.demonsClipHu[0], o.demonsClipHu[1]);
+          // The demons domain: the structure's crop of the query grid, on the working grid.
+          const wc = cropForTemplateMask(s.mask, job.template, local.matrix, dq, o.localMarginMm) ?? { lo: [0, 0, 0] as Vec3, dims: [...dq.dims] as Vec3 };
+          field = registerDemons(cropImage(dq, wc.lo, wc.dims), dt, local.matrix, {
             levels: o.demonsLevels,
             iterations: o.demonsIterations,
             checkpoint,

@@ -1,8 +1,8 @@
 /**
  * The atlas backend on real head-and-neck CT (OpenKBP): patient 4 as the query, patients 13 and 34
  * as templates, 7 OARs, localization then segmentation on worker threads. Thresholds sit a little
- * below what this exact run measured (deterministic: seeded sampling): mean box IoU 0.575 measured
- * -> asserted >= 0.52; mean Dice 0.742 measured -> asserted >= 0.68.
+ * below what this exact run measured (deterministic: seeded sampling): mean box IoU 0.584 measured
+ * -> asserted >= 0.54 (from points-only templates 0.575 -> >= 0.52); mean Dice 0.734 -> >= 0.68.
  * The full leave-one-out evaluation is `npm run bench -- atlas`.
  */
 import { test } from 'node:test';
@@ -12,8 +12,9 @@ import { boxIou, wallDistanceMm } from '../../../electron/engine/metrics/boxes.j
 import { requireData } from '../../helpers/data.js';
 import { binary, diceOf, loadCase, referenceBox, templatesFrom } from './openkbp.js';
 
-const MIN_MEAN_BOX_IOU = 0.52;
+const MIN_MEAN_BOX_IOU = 0.54;
 const MIN_MEAN_DICE = 0.68;
+const MIN_MEAN_BOX_IOU_POINTS = 0.52;
 
 test('atlas localizer and segmenter on OpenKBP: query pt_4 from templates pt_13 and pt_34', async (t) => {
   const dir = requireData(t, 'openkbp/pt_4_ct.nii.gz');
@@ -23,6 +24,10 @@ test('atlas localizer and segmenter on OpenKBP: query pt_4 from templates pt_13 
   const templates = [loadCase(root, '13'), loadCase(root, '34')];
   const { localizer, segmenter } = createAtlasBackend({ workers: 2 });
   const loc = await localizer.localize({
+    seriesUid: query.seriesUid, query: query.ct, templateSet: 'openkbp', structures: templatesFrom(templates, true), mode: 'wpl',
+  });
+  // Points-only templates reuse the cached registrations and box from the carried points.
+  const locPts = await localizer.localize({
     seriesUid: query.seriesUid, query: query.ct, templateSet: 'openkbp', structures: templatesFrom(templates, false), mode: 'wpl',
   });
   const seg = await segmenter.segment({
@@ -32,21 +37,26 @@ test('atlas localizer and segmenter on OpenKBP: query pt_4 from templates pt_13 
   assert.equal(loc.length, 7);
   assert.equal(seg.length, 7);
   let iouSum = 0;
+  let iouPtsSum = 0;
   let diceSum = 0;
   for (const [value, name] of Object.entries(query.names)) {
     const l = loc.find((x) => x.name === name)!;
     const s = seg.find((x) => x.name === name)!;
     const ref = referenceBox(query, Number(value))!;
     const iou = boxIou(l.boxes[0]!, ref);
+    const iouPts = boxIou(locPts.find((x) => x.name === name)!.boxes[0]!, ref);
+    iouPtsSum += iouPts;
     const dice = diceOf(s.mask, binary(query.labels, Number(value)));
-    t.diagnostic(`${name}: box IoU ${iou.toFixed(3)}, wall ${wallDistanceMm(l.boxes[0]!, ref).toFixed(1)} mm, Dice ${dice.toFixed(3)}, confidence ${l.confidence.toFixed(2)} ${l.flags.join(',')}`);
+    t.diagnostic(`${name}: box IoU ${iou.toFixed(3)}, wall ${wallDistanceMm(l.boxes[0]!, ref).toFixed(1)} mm, Dice ${dice.toFixed(3)}, points-only box IoU ${iouPts.toFixed(3)}, confidence ${l.confidence.toFixed(2)} ${l.flags.join(',')}`);
     assert.ok(!l.flags.includes('absent'), `${name} flagged absent`);
     iouSum += iou;
     diceSum += dice;
   }
   const meanIou = iouSum / 7;
   const meanDice = diceSum / 7;
-  t.diagnostic(`mean box IoU ${meanIou.toFixed(3)}, mean Dice ${meanDice.toFixed(3)}`);
+  const meanIouPts = iouPtsSum / 7;
+  t.diagnostic(`mean box IoU ${meanIou.toFixed(3)} (points-only ${meanIouPts.toFixed(3)}), mean Dice ${meanDice.toFixed(3)}`);
+  assert.ok(meanIouPts >= MIN_MEAN_BOX_IOU_POINTS, `points-only mean box IoU ${meanIouPts.toFixed(3)} < ${MIN_MEAN_BOX_IOU_POINTS}`);
   assert.ok(meanIou >= MIN_MEAN_BOX_IOU, `mean box IoU ${meanIou.toFixed(3)} < ${MIN_MEAN_BOX_IOU}`);
   assert.ok(meanDice >= MIN_MEAN_DICE, `mean Dice ${meanDice.toFixed(3)} < ${MIN_MEAN_DICE}`);
 });

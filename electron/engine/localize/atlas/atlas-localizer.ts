@@ -5,6 +5,15 @@
  * by the point-wise median, and the box is taken from the designated points as MedLAM does. The
  * approach is classical multi-atlas localisation (platipy's atlas auto-contouring; elastix-style
  * registration); see electron/engine/registration/.
+ *
+ * When every template member of a structure also has a mask (templates derived from contours), the
+ * masks are carried through the same local affine registrations and fused (fuse-masks.ts), and the
+ * box and extreme points come from the fused mask: on OpenKBP leave-one-out that gave mean box IoU
+ * 0.578 against 0.544 for the median of carried points. Points-only structures use the points.
+ *
+ * Mode 'spl' is answered with the whole-organ box (one box per structure): the atlas localizer has
+ * no sub-part templates; the atlas segmenter's propagated masks follow the organ's shape instead.
+ * Confidence: fuse.ts confidenceOf (local NCC times template agreement).
  */
 import { InputError, throwIfAborted } from '../../errors.js';
 import { voxelToPatient, type Vec3 } from '../../volume/geometry.js';
@@ -12,7 +21,10 @@ import type { LocalizeRequest, LocalizedStructure, Localizer, ModelRef } from '.
 import { runTemplateJobs } from '../../registration/pool.js';
 import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJob, type TemplateJobResult } from '../../registration/template-job.js';
 import { boxFromPoints, confidenceOf, flagBox, lpsAxesOf, medianPoints, volumeBox } from './fuse.js';
-import { buildJob, groupBySeries, sharedQuery, TransformCache } from './templates.js';
+import { buildJob, groupBySeries, loadAllMasks, sharedQuery, TransformCache } from './templates.js';
+import { fuseMasks } from '../../segment/atlas/fuse-masks.js';
+import { maskBoxLps } from '../../metrics/boxes.js';
+import { extremePointsFromLabels } from '../extreme-points.js';
 
 export interface AtlasBackendOptions {
   /** Worker threads (0: run on the calling thread). Default: the machine's cores. */
@@ -44,9 +56,12 @@ export class AtlasLocalizer implements Localizer {
       }
     }
     const groups = groupBySeries(req.structures);
+    const masksBySeries = await loadAllMasks(req.structures);
     const query = sharedQuery(req.query);
+    // Masks here only need the affine part: the demons refinement is the segmenter's.
+    const jobOptions: AtlasOptions = { ...this.options, demonsLevels: [], demonsIterations: [] };
     const jobs: TemplateJob[] = [];
-    for (const g of groups) jobs.push(await buildJob(g, query, req.seriesUid, this.options, this.cache, undefined));
+    for (const g of groups) jobs.push(await buildJob(g, query, req.seriesUid, jobOptions, this.cache, masksBySeries.get(g.seriesUid)));
     const axesBySeries = new Map(groups.map((g, n) => [g.seriesUid, lpsAxesOf(jobs[n]!.template.direction)]));
     let done = 0;
     const total = jobs.length;
@@ -61,7 +76,7 @@ export class AtlasLocalizer implements Localizer {
     if (req.signal) poolOpts.signal = req.signal;
     const results = await runTemplateJobs(jobs, poolOpts);
     results.forEach((r, n) => this.cache.set(req.seriesUid, groups[n]!.seriesUid, this.options, r.transforms));
-    return fuseLocalizations(req, groups.map((g) => g.seriesUid), results, axesBySeries);
+    return fuseLocalizations(req, groups.map((g) => g.seriesUid), results, axesBySeries, this.options.fusionThreshold);
   }
 }
 
@@ -70,6 +85,7 @@ function fuseLocalizations(
   seriesOrder: string[],
   results: TemplateJobResult[],
   axesBySeries: Map<string, [number, number, number]>,
+  threshold: number,
 ): LocalizedStructure[] {
   const q = req.query;
   const [nx, ny, nz] = q.dims;
@@ -88,11 +104,21 @@ function fuseLocalizations(
       nccs.push(r.ncc);
       boxes.push(axesBySeries.get(seriesOrder[n]!) ?? [0, 1, 2]);
     }
-    const fused = medianPoints(sets);
+    let fused = medianPoints(sets);
     // Pairs designate the template's axes; templates of one set share an orientation in practice,
     // so the first member's axis map is used for the fused points.
-    const box = boxFromPoints(fused, (boxes[0] ?? [0, 1, 2]) as [number, number, number]);
+    let box = boxFromPoints(fused, (boxes[0] ?? [0, 1, 2]) as [number, number, number]);
     const confidence = confidenceOf(nccs, sets, fused);
+    const everyMask = results.every((r) => r.structures.find((x) => x.name === s.name)?.mask !== undefined || !r.structures.some((x) => x.name === s.name));
+    if (everyMask && results.some((r) => r.structures.find((x) => x.name === s.name)?.mask)) {
+      const m = fuseMasks(s.name, q, results, threshold);
+      const mbox = m.voxels > 0 ? maskBoxLps(m.mask, q) : undefined;
+      const mpoints = m.voxels > 0 ? extremePointsFromLabels({ ...q, data: m.mask }, 1) : undefined;
+      if (mbox && mpoints) {
+        box = mbox;
+        fused = mpoints;
+      }
+    }
     const flagged = flagBox(box, extent, tol, confidence);
     return { name: s.name, boxes: [flagged.box], extremePoints: fused, confidence, flags: flagged.flags };
   });

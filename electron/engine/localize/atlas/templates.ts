@@ -4,6 +4,7 @@
  * into shared memory for the worker threads, and a per-backend cache of the transforms found, so
  * that `segment` after `localize` on the same series does not register again.
  */
+import { InputError } from '../../errors.js';
 import type { Volume } from '../../volume/volume.js';
 import type { KnownTransforms, JobStructure, TemplateJob, AtlasOptions } from '../../registration/template-job.js';
 import type { TemplateMemberInput } from '../localizer.js';
@@ -65,6 +66,12 @@ export async function buildJob(
   const structures: JobStructure[] = group.members.map(({ structure, member }) => {
     const s: JobStructure = { name: structure, points: member.points };
     const m = masks?.get(structure);
+    if (m && m.length !== template.data.length) {
+      throw new InputError(`template mask of ${structure} on series ${group.seriesUid} has ${m.length} voxels, its CT ${template.data.length}`, {
+        seriesUid: group.seriesUid,
+        structure,
+      });
+    }
     if (m) s.mask = m;
     return s;
   });
@@ -72,4 +79,28 @@ export async function buildJob(
   const known = cache.get(querySeries, group.seriesUid, options);
   if (known) job.known = known;
   return job;
+}
+
+/**
+ * Every member's mask, by template series then structure, for structures whose members ALL have
+ * one (a structure with a points-only member is localized from points, so votes stay comparable).
+ */
+export async function loadAllMasks(structures: { name: string; members?: TemplateMemberInput[] }[]): Promise<Map<string, Map<string, Uint8Array>>> {
+  const out = new Map<string, Map<string, Uint8Array>>();
+  for (const s of structures) {
+    const members = s.members ?? [];
+    const masks: Uint8Array[] = [];
+    for (const m of members) {
+      const mask = m.loadMask ? await m.loadMask() : undefined;
+      if (!mask) break;
+      masks.push(mask);
+    }
+    if (members.length === 0 || masks.length !== members.length) continue;
+    members.forEach((m, n) => {
+      let map = out.get(m.seriesUid);
+      if (!map) out.set(m.seriesUid, (map = new Map()));
+      map.set(s.name, masks[n]!);
+    });
+  }
+  return out;
 }
