@@ -86,6 +86,11 @@ export class MedlamLocalizer implements Localizer {
     return this.net.models();
   }
 
+  /** The network wrapper (benchmarks time its stages). */
+  get network(): MedlamNet {
+    return this.net;
+  }
+
   withCache(cache: SupportCache): MedlamLocalizer {
     return new MedlamLocalizer(this.manifest, this.net, this.constants, { cache });
   }
