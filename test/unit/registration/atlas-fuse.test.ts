@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { boxFromPoints, confidenceOf, flagBox, lpsAxesOf, median, medianPoints } from '../../../electron/engine/localize/atlas/fuse.js';
+import { fuseMasks } from '../../../electron/engine/segment/atlas/fuse-masks.js';
+import type { TemplateJobResult } from '../../../electron/engine/registration/template-job.js';
+import type { Vec3 } from '../../../electron/engine/volume/geometry.js';
+
+test('median of an even count averages the middle pair; point-wise median rejects one outlier template', () => {
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  const a: Vec3[] = [[0, 0, 0], [10, 10, 10]];
+  const b: Vec3[] = [[1, 1, 1], [11, 11, 11]];
+  const outlier: Vec3[] = [[100, 100, 100], [-50, -50, -50]];
+  assert.deepEqual(medianPoints([a, b, outlier]), [[1, 1, 1], [10, 10, 10]]);
+});
+
+test('box faces come from their designated points, a reversed pair swapped', () => {
+  // An LPI-ordered template (k runs toward inferior): the k pair arrives as (max z, min z).
+  const axes = lpsAxesOf([1, 0, 0, 0, 1, 0, 0, 0, -1]);
+  assert.deepEqual(axes, [0, 1, 2]);
+  const pts: Vec3[] = [
+    [-10, 3, 5], [12, 4, 6], // i pair: x extent -10..12
+    [0, -7, 1], [1, 9, 2], // j pair: y extent -7..9
+    [2, 2, 30], [3, 1, -4], // k pair reversed: z extent -4..30
+  ];
+  const box = boxFromPoints(pts, axes);
+  assert.deepEqual(box, { min: [-10, -7, -4], max: [12, 9, 30] });
+  // A non-designated point beyond a face does not move it (MedLAM's rule, not the points' bounds).
+  const moved = pts.map((p) => [...p] as Vec3);
+  moved[2] = [40, -7, 1];
+  assert.equal(boxFromPoints(moved, axes).max[0], 12);
+});
+
+test('flags: a box outside the volume is absent, one crossing a face is cut-off and clipped', () => {
+  const extent = { min: [0, 0, 0] as Vec3, max: [100, 100, 100] as Vec3 };
+  const inside = flagBox({ min: [10, 10, 10], max: [20, 20, 20] }, extent, 1, 0.9);
+  assert.deepEqual(inside.flags, []);
+  const cut = flagBox({ min: [90, 10, 10], max: [120, 20, 20] }, extent, 1, 0.9);
+  assert.deepEqual(cut.flags, ['cut-off']);
+  assert.equal(cut.box.max[0], 100);
+  const out = flagBox({ min: [150, 10, 10], max: [160, 20, 20] }, extent, 1, 0.2);
+  assert.deepEqual(out.flags, ['absent', 'low-confidence']);
+});
+
+test('confidence falls as the templates disagree', () => {
+  const fused: Vec3[] = [[0, 0, 0]];
+  const close = confidenceOf([0.8, 0.8], [[[1, 0, 0]], [[-1, 0, 0]]], fused);
+  const far = confidenceOf([0.8, 0.8], [[[30, 0, 0]], [[-30, 0, 0]]], fused);
+  assert.ok(close > far && close <= 0.8 && far > 0);
+});
+
+test('mask fusion is a vote: two of three templates put a voxel in, at threshold 0.5', () => {
+  const volume = { dims: [4, 1, 3] as Vec3, spacing: [1, 1, 1] as Vec3, origin: [0, 0, 0] as Vec3, direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number], data: new Float32Array(12) };
+  const crop = { lo: [0, 0, 1] as Vec3, dims: [4, 1, 1] as Vec3 };
+  const res = (prob: number[]): TemplateJobResult => ({
+    transforms: { global: [], globalNcc: 0, local: {} },
+    structures: [{ name: 'X', points: [], ncc: 0.9, mask: { crop, prob: Uint8Array.from(prob) } }],
+    ms: 0,
+  });
+  const fused = fuseMasks('X', volume, [res([255, 255, 0, 0]), res([255, 0, 255, 0]), res([255, 255, 0, 0])], 0.5);
+  assert.deepEqual([...fused.mask], [0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]);
+  assert.equal(fused.voxels, 2);
+  assert.deepEqual(fused.flags, []);
+  const none = fuseMasks('X', volume, [res([0, 0, 0, 0])], 0.5);
+  assert.ok(none.flags.includes('absent'));
+});
