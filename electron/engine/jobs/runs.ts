@@ -129,6 +129,10 @@ function selectionKey(series: string[] | 'all'): string {
  * and its items in one transaction. Returns the run and whether it already existed.
  */
 export function createOrFindRun(db: Db, req: RunRequest): { run: RunInfo; resumed: boolean } {
+  if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_items'`).get()) {
+    // Said plainly rather than as SQLite's "no such table" deep inside a batch.
+    throw new DelineateError('internal', `database ${db.name} has no batch tables (schema migration 10: runs, run_items, audit)`, { file: db.name });
+  }
   const setId = setIdOf(db, req.templateSet);
   const mode = req.mode ?? 'wpl';
   const key = selectionKey(req.series);
