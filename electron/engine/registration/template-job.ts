@@ -54,7 +54,9 @@ export const DEFAULT_ATLAS_OPTIONS: AtlasOptions = {
   workingSpacingMm: 2,
   clipHu: [-200, 1500],
   globalLevels: [12, 8, 5],
-  localLevels: [8, 5],
+  // One level: the local stage starts from the global affine. OpenKBP leave-one-out: [5] gave box
+  // IoU 0.579 / Dice 0.664 in 36x a rigid registration's time per query, [8, 5] 0.578 / 0.661 in 57x.
+  localLevels: [5],
   localMarginMm: 25,
   blockRadiusMm: 0,
   blockSearchMm: 8,

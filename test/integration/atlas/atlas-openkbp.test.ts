@@ -1,8 +1,8 @@
 /**
  * The atlas backend on real head-and-neck CT (OpenKBP): patient 4 as the query, patients 13 and 34
  * as templates, 7 OARs, localization then segmentation on worker threads. Thresholds sit a little
- * below what this exact run measured (deterministic: seeded sampling): mean box IoU 0.584 measured
- * -> asserted >= 0.54 (from points-only templates 0.575 -> >= 0.52); mean Dice 0.734 -> >= 0.68.
+ * below what this exact run measured (deterministic: seeded sampling): mean box IoU 0.612 measured
+ * -> asserted >= 0.57 (from points-only templates 0.585 -> >= 0.54); mean Dice 0.739 -> >= 0.69.
  * The full leave-one-out evaluation is `npm run bench -- atlas`.
  */
 import { test } from 'node:test';
@@ -12,9 +12,9 @@ import { boxIou, wallDistanceMm } from '../../../electron/engine/metrics/boxes.j
 import { requireData } from '../../helpers/data.js';
 import { binary, diceOf, loadCase, referenceBox, templatesFrom } from './openkbp.js';
 
-const MIN_MEAN_BOX_IOU = 0.54;
-const MIN_MEAN_DICE = 0.68;
-const MIN_MEAN_BOX_IOU_POINTS = 0.52;
+const MIN_MEAN_BOX_IOU = 0.57;
+const MIN_MEAN_DICE = 0.69;
+const MIN_MEAN_BOX_IOU_POINTS = 0.54;
 
 test('atlas localizer and segmenter on OpenKBP: query pt_4 from templates pt_13 and pt_34', async (t) => {
   const dir = requireData(t, 'openkbp/pt_4_ct.nii.gz');
