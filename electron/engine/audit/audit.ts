@@ -1,5 +1,5 @@
 /**
- * The audit trail (table `audit`, migration 10): who or what created, edited, approved, rejected and
+ * The audit trail (table `audit`, migration 5): who or what created, edited, approved, rejected and
  * exported each structure of a series, when, with which backends, model hashes and templates. It is
  * append-only; writers call these functions inside the transaction that makes the change itself,
  * so an entry exists exactly when the change does (a killed batch leaves neither).

@@ -1,6 +1,6 @@
 /**
  * DICOM network destinations (a TPS or PACS): AE title, host, port, the calling AE title we present,
- * and a timeout. Parsed from `AET@HOST:PORT` or kept by name in the database (migration 6).
+ * and a timeout. Parsed from `AET@HOST:PORT` or kept by name in the database (migration 4).
  */
 import { DelineateError, InputError, NotFoundError } from '../errors.js';
 import type { Db } from '../store/db.js';
@@ -64,10 +64,10 @@ const toDestination = (r: Row): Destination & { name: string } => ({
   timeoutMs: r.timeout_ms,
 });
 
-/** The destinations table comes with migration 6; an older database says so instead of a raw SQL error. */
+/** The destinations table comes with migration 4; an older database says so instead of a raw SQL error. */
 function requireTable(db: Db): void {
   if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'destinations'").get() === undefined) {
-    throw new DelineateError('conflict', `database ${db.name} has no destinations table (schema migration 6 not applied): use --to AET@HOST:PORT`);
+    throw new DelineateError('conflict', `database ${db.name} has no destinations table (schema migration 4 not applied): use --to AET@HOST:PORT`);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The persistent queue (tables `runs` and `run_items`, migration 10). A run and all of its items are
+ * The persistent queue (tables `runs` and `run_items`, migration 5). A run and all of its items are
  * written in one transaction before any work starts; workers claim items one at a time; a process
  * that dies leaves its claimed items `running`, and whoever resumes the run (after taking its lease)
  * puts them back to `pending`. Results are committed by commit.ts in the same transaction as the
@@ -131,7 +131,7 @@ function selectionKey(series: string[] | 'all'): string {
 export function createOrFindRun(db: Db, req: RunRequest): { run: RunInfo; resumed: boolean } {
   if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_items'`).get()) {
     // Said plainly rather than as SQLite's "no such table" deep inside a batch.
-    throw new DelineateError('internal', `database ${db.name} has no batch tables (schema migration 10: runs, run_items, audit)`, { file: db.name });
+    throw new DelineateError('internal', `database ${db.name} has no batch tables (schema migration 5: runs, run_items, audit)`, { file: db.name });
   }
   const setId = setIdOf(db, req.templateSet);
   const mode = req.mode ?? 'wpl';

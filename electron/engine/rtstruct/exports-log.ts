@@ -1,5 +1,5 @@
 /**
- * The exports log (migration 6): every RTSTRUCT written and every object sent. Its UIDs feed the
+ * The exports log (migration 4): every RTSTRUCT written and every object sent. Its UIDs feed the
  * pre-flight "never reused" check. A database opened by an older build (no `exports` table yet)
  * has nothing logged, so these read as empty and record nothing until it is migrated.
  */

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { openDatabase, type Db } from '../../../electron/engine/store/db.js';
-import { m010Jobs } from '../../../electron/engine/store/migrations/010_jobs.js';
 import { CancelledError, InputError } from '../../../electron/engine/errors.js';
 import type { Work, WorkOptions } from '../../../electron/engine/jobs/work.js';
 import type { ItemOutput, ItemTask } from '../../../electron/engine/jobs/types.js';
@@ -13,15 +12,9 @@ import type { Box } from '../../../electron/engine/localize/localizer.js';
 
 export const STRUCTURES = ['Brainstem', 'SpinalCord', 'Parotid_L'];
 
-/**
- * Opens (and migrates) a database. Until the migrations numbered below 10 exist, migration 10 is
- * not in the registered list yet; apply it here so the queue can be tested meanwhile.
- */
+/** Opens (and migrates) a database. */
 export function openJobsDb(file: string): Db {
-  const db = openDatabase(file);
-  const has = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'`).get();
-  if (!has) db.transaction(() => m010Jobs.up(db))();
-  return db;
+  return openDatabase(file);
 }
 
 export function seedArchive(db: Db, seriesUids: string[], set = 'HN'): void {

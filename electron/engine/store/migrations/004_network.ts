@@ -6,8 +6,8 @@ import type { Migration } from './types.js';
  * and a planner can see what went where). series_uid is not a foreign key: the log outlives a series
  * removed from the archive.
  */
-export const m006Network: Migration = {
-  version: 6,
+export const m004Network: Migration = {
+  version: 4,
   name: 'destinations-and-exports',
   up(db) {
     db.exec(`

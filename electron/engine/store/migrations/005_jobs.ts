@@ -12,8 +12,8 @@ import type { Migration } from './types.js';
  * The audit table is append-only and keeps no foreign keys, so that the history of a structure
  * outlives the result row, the run or the series it describes.
  */
-export const m010Jobs: Migration = {
-  version: 10,
+export const m005Jobs: Migration = {
+  version: 5,
   name: 'runs-and-audit',
   up(db) {
     db.exec(`
