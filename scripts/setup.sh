@@ -28,3 +28,10 @@ export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# A native module built for Electron's ABI (after `npm run app` or `npm run dist`) does not load in
+# Node: rebuild it for Node so the CLI and the tests work.
+if ! node -e "new (require('better-sqlite3'))(':memory:').close()" >/dev/null 2>&1; then
+  echo "setup: rebuilding better-sqlite3 for Node $(node --version)" >&2
+  npm rebuild better-sqlite3
+fi
