@@ -1,13 +1,15 @@
 /**
  * Evaluates a predicted structure set against a reference one on a common grid, structure by
  * structure. Structures pair up by name: exactly first, then ignoring case, spaces, '-' and '_'
- * ("Parotid_L" pairs with "parotid l"). Structures present on one side only are listed, not scored:
+ * ("Parotid_L" pairs with "parotid l"), then through the TG-263 names templates and exports use
+ * ("LeftParotid" from a research label map pairs with the stored "Parotid_L"). Structures present on one side only are listed, not scored:
  * a reference organ nobody asked the product to find is not a miss.
  */
 import { InputError } from '../errors.js';
 import { evaluateStructure, type EvaluateOptions, type StructureMetrics } from '../metrics/evaluate.js';
 import type { Geometry } from '../volume/geometry.js';
 import type { EvalStructure, StructureSource } from './sources.js';
+import { exportNames } from '../rtstruct/names.js';
 
 export interface EvalReport {
   structures: StructureMetrics[];
@@ -23,6 +25,11 @@ export function normaliseName(name: string): string {
   return name.toLowerCase().replace(/[\s_-]+/g, '');
 }
 
+/** The TG-263 form a name is stored and exported under (rtstruct/names.ts), normalised. */
+function tg263Key(name: string): string {
+  return normaliseName(exportNames([name]).names[0] ?? name);
+}
+
 export function pairStructures(reference: EvalStructure[], prediction: EvalStructure[]): { pairs: [EvalStructure, EvalStructure][]; unmatched: EvalReport['unmatched'] } {
   const left = new Set(prediction);
   const pairs: [EvalStructure, EvalStructure][] = [];
@@ -30,6 +37,7 @@ export function pairStructures(reference: EvalStructure[], prediction: EvalStruc
   for (const r of reference) {
     let p = [...left].find((x) => x.name === r.name);
     p ??= [...left].find((x) => normaliseName(x.name) === normaliseName(r.name));
+    p ??= [...left].find((x) => tg263Key(x.name) === tg263Key(r.name));
     if (p) {
       pairs.push([r, p]);
       left.delete(p);

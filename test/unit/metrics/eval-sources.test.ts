@@ -100,6 +100,16 @@ test('structures pair by name, exactly first, then ignoring case and separators'
   assert.deepEqual(unmatched, { reference: ['Heart'], prediction: ['spinal_cord', 'Lung_L'] });
 });
 
+test('research label names pair with the TG-263 names templates store (OpenKBP LeftParotid -> Parotid_L)', () => {
+  const m = new Uint8Array(1);
+  const { pairs, unmatched } = pairStructures(
+    [{ name: 'LeftParotid', mask: m }, { name: 'Mandible', mask: m }, { name: 'Brainstem', mask: m }],
+    [{ name: 'Parotid_R' }, { name: 'Parotid_L' }, { name: 'Bone_Mandible' }],
+  );
+  assert.deepEqual(pairs.map(([r, p]) => [r.name, p.name]), [['LeftParotid', 'Parotid_L'], ['Mandible', 'Bone_Mandible']]);
+  assert.deepEqual(unmatched, { reference: ['Brainstem'], prediction: ['Parotid_R'] });
+});
+
 test('evaluateSets scores shared structures and refuses sets with nothing in common', () => {
   const dims: Vec3 = [10, 10, 10];
   const g = grid(dims);
