@@ -135,6 +135,60 @@ export interface ModelsStatusInfo {
   executionProviders: { available: string[]; inUse: string; problem?: string };
 }
 
+/** A batch run as the Runs screen lists it (electron/engine/jobs). */
+export interface RunSummary {
+  runId: number;
+  templateSet: string;
+  status: 'pending' | 'running' | 'cancelled' | 'done';
+  mode: 'wpl' | 'spl';
+  localizer: string | null;
+  segmenter: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  items: { seriesUid: string; status: 'pending' | 'running' | 'done' | 'failed'; error?: string }[];
+}
+
+/** Metrics of one structure against a reference (electron/engine/metrics/evaluate.ts). */
+export interface StructureMetricsInfo {
+  dice: number | null;
+  hd95Mm: number | null;
+  surfaceDice2mm: number | null;
+  boxIou: number | null;
+  wallDistanceMm: number | null;
+  volumeDiffCc: number | null;
+  status: string;
+}
+
+/** One stored result in the review screen. */
+export interface ReviewStructureInfo {
+  structure: string;
+  color: string;
+  templateSet: string;
+  state: 'pending' | 'approved' | 'rejected';
+  reviewer: string;
+  confidence: number | null;
+  flags: string[];
+  /** Localizer boxes, LPS mm: [min corner, max corner] each. */
+  boxes: [Vec3, Vec3][];
+  hasMask: boolean;
+  volumeCc: number | null;
+  /** Null when the series has no reference RTSTRUCT or the reference lacks this structure. */
+  metrics: StructureMetricsInfo | null;
+}
+
+export interface ReviewInfo {
+  seriesUid: string;
+  /** The template set shown (the request's, else the one of the most recent result; '' when none). */
+  templateSet: string;
+  structures: ReviewStructureInfo[];
+  /** The reference RTSTRUCT the metrics were measured against (null when none exists). */
+  reference: { sopInstanceUid: string; label: string } | null;
+  /** Why the metrics are missing although a reference exists. */
+  metricsProblem?: string;
+}
+
+export type ReviewDecision = 'approved' | 'rejected' | 'pending';
+
 export interface DelineateApi {
   importPaths(req: { paths: string[] }): Promise<ImportResult>;
   listSeries(req: Record<string, never>): Promise<{ series: SeriesSummary[] }>;
@@ -158,6 +212,15 @@ export interface DelineateApi {
   getContours(req: { seriesUid: string; structureSetId: string }): Promise<{ structures: ContourStructure[] }>;
   /** Verifies a models folder (default: DELINEATE_MODELS or the per-user one) for the setup screen. */
   modelsStatus(req: { dir?: string }): Promise<ModelsStatusInfo>;
+  /** Starts (or resumes) a batch run; progress arrives as `runProgress` events. */
+  startRun(req: { templateSet: string; seriesUids: string[]; mode?: 'wpl' | 'spl' }): Promise<{ runId: number }>;
+  cancelRun(req: { runId: number }): Promise<Record<string, never>>;
+  listRuns(req: Record<string, never>): Promise<{ runs: RunSummary[] }>;
+  getReview(req: { seriesUid: string; templateSet?: string }): Promise<ReviewInfo>;
+  /** The same decision for one structure on every series given (all or nothing; audited). */
+  reviewStructures(req: { seriesUids: string[]; templateSet: string; structure: string; state: ReviewDecision; reviewer: string }): Promise<{ reviewed: number }>;
+  /** Writes the approved structures of a series as an RTSTRUCT at `outPath` (audited). */
+  exportRtstruct(req: { seriesUid: string; templateSet?: string; approvedOnly: true; outPath: string; reviewer?: string }): Promise<{ out: string; sopInstanceUid: string; structures: string[] }>;
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -167,6 +230,18 @@ export type ApiResponse<M extends ApiMethod> = Awaited<ReturnType<DelineateApi[M
 /** Events pushed from the engine to clients (IPC `webContents.send`, WebSocket messages). */
 export interface ApiEvents {
   progress: { task: string; done: number; total: number; message?: string };
+  /** A batch run's progress; `item` names the series whose state just changed. */
+  runProgress: {
+    runId: number;
+    done: number;
+    failed: number;
+    total: number;
+    status: 'pending' | 'running' | 'cancelled' | 'done';
+    etaSeconds?: number;
+    /** Why the run stopped before its items finished (backends could not be loaded, ...). */
+    error?: string;
+    item?: { seriesUid: string; status: 'pending' | 'running' | 'done' | 'failed'; done?: number; total?: number; error?: string };
+  };
 }
 export type ApiEventName = keyof ApiEvents;
 
@@ -246,6 +321,12 @@ function stringMap(o: Record<string, unknown>, key: string, method: string): Rec
   return out;
 }
 
+function positiveInt(o: Record<string, unknown>, key: string, method: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ApiValidationError(`${method}: '${key}' must be a positive integer`);
+  return v;
+}
+
 function memberKey(o: Record<string, unknown>, method: string): TemplateMemberKey {
   return { set: string(o, 'set', method), structure: string(o, 'structure', method), seriesUid: string(o, 'seriesUid', method) };
 }
@@ -286,6 +367,39 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
   modelsStatus: (x) => {
     const dir = optString(obj(x, 'modelsStatus'), 'dir', 'modelsStatus');
     return dir ? { dir } : {};
+  },
+  startRun: (x) => {
+    const m = 'startRun';
+    const o = obj(x, m);
+    const mode = optString(o, 'mode', m);
+    if (mode !== undefined && mode !== 'wpl' && mode !== 'spl') throw new ApiValidationError(`${m}: 'mode' must be wpl or spl`);
+    const seriesUids = strings(o, 'seriesUids', m);
+    if (seriesUids.length === 0) throw new ApiValidationError(`${m}: 'seriesUids' must name at least one series`);
+    return { templateSet: string(o, 'templateSet', m), seriesUids, ...(mode ? { mode } : {}) };
+  },
+  cancelRun: (x) => ({ runId: positiveInt(obj(x, 'cancelRun'), 'runId', 'cancelRun') }),
+  listRuns: (x) => empty(x, 'listRuns'),
+  getReview: (x) => {
+    const o = obj(x, 'getReview');
+    const templateSet = optString(o, 'templateSet', 'getReview');
+    return { seriesUid: string(o, 'seriesUid', 'getReview'), ...(templateSet ? { templateSet } : {}) };
+  },
+  reviewStructures: (x) => {
+    const m = 'reviewStructures';
+    const o = obj(x, m);
+    const state = string(o, 'state', m);
+    if (state !== 'approved' && state !== 'rejected' && state !== 'pending') throw new ApiValidationError(`${m}: 'state' must be approved, rejected or pending`);
+    const seriesUids = strings(o, 'seriesUids', m);
+    if (seriesUids.length === 0) throw new ApiValidationError(`${m}: 'seriesUids' must name at least one series`);
+    return { seriesUids, templateSet: string(o, 'templateSet', m), structure: string(o, 'structure', m), state, reviewer: string(o, 'reviewer', m) };
+  },
+  exportRtstruct: (x) => {
+    const m = 'exportRtstruct';
+    const o = obj(x, m);
+    if (o.approvedOnly !== true) throw new ApiValidationError(`${m}: 'approvedOnly' must be true (only approved structures leave the application)`);
+    const templateSet = optString(o, 'templateSet', m);
+    const reviewer = optString(o, 'reviewer', m);
+    return { seriesUid: string(o, 'seriesUid', m), outPath: string(o, 'outPath', m), approvedOnly: true, ...(templateSet ? { templateSet } : {}), ...(reviewer ? { reviewer } : {}) };
   },
 };
 

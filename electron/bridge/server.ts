@@ -186,7 +186,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       ws.on('close', () => sockets.delete(ws));
     });
   });
-  const eventNames: ApiEventName[] = opts.events ?? ['progress'];
+  const eventNames: ApiEventName[] = opts.events ?? ['progress', 'runProgress'];
   const unsubscribe = eventNames.map((event) =>
     service.on(event, (payload) => {
       const msg = JSON.stringify({ event, payload });

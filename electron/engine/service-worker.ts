@@ -19,7 +19,7 @@ const port = parentPort;
 if (!port) throw new Error('service-worker.ts must run in a worker thread');
 const { dbPath } = workerData as { dbPath: string };
 const service = createEngineService({ dbPath, archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
-const events: ApiEventName[] = ['progress'];
+const events: ApiEventName[] = ['progress', 'runProgress'];
 for (const event of events) service.on(event, (payload) => port.postMessage({ event, payload }));
 
 port.on('message', (m: HostRequest) => {

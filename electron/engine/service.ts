@@ -30,6 +30,7 @@ import {
   listTemplateSets,
 } from './store/templates.js';
 import { deriveFromLabelFile } from './service-derive.js';
+import { createReviewService } from './service-review.js';
 import { modelsSetupStatus } from './models/status.js';
 import type { Volume } from './volume/volume.js';
 
@@ -133,7 +134,11 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     return p;
   }
 
+  const review = createReviewService({ db, dbPath: opts.dbPath, emit: (p) => emit('runProgress', p) });
+  const { cancelAll, ...reviewMethods } = review;
+
   const service: EngineService = {
+    ...reviewMethods,
     async importPaths({ paths }) {
       const r = await opts.archive.importPaths(db, paths, {
         signal: controller.signal,
@@ -208,6 +213,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       return () => events.off(event, listener);
     },
     close() {
+      cancelAll();
       controller.abort();
       cache.clear();
       events.removeAllListeners();

@@ -21,7 +21,7 @@ export function bindIpc(service: EngineService, window: () => BrowserWindow | un
   for (const name of API_METHOD_NAMES) {
     ipcMain.handle(name, (event: IpcMainInvokeEvent, raw: unknown) => handlers[name](event.senderFrame?.url, raw));
   }
-  const events: ApiEventName[] = ['progress'];
+  const events: ApiEventName[] = ['progress', 'runProgress'];
   const offs = events.map((event) =>
     service.on(event, (p) => {
       const w = window();

@@ -159,6 +159,7 @@ export function buildRtstruct(series: CtSeriesRef, structures: StructureInput[],
       ROINumber: String(roiNumber),
       ReferencedFrameOfReferenceUID: series.frameOfReferenceUid,
       ROIName: s.name,
+      ...(s.description ? { ROIDescription: s.description } : {}),
       ROIGenerationAlgorithm: s.generationAlgorithm ?? 'AUTOMATIC',
       ...(s.generationDescription ? { ROIGenerationDescription: s.generationDescription } : {}),
     });

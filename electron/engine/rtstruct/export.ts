@@ -14,6 +14,7 @@ import type { Db } from '../store/db.js';
 import { getResultMask, getResults } from '../store/results.js';
 import { catalogueEntry, defaultColor } from '../store/structures.js';
 import { exportNames } from './names.js';
+import { auditSummary, generationDescription } from '../audit/summary.js';
 import { recordExport, usedExportUids } from './exports-log.js';
 import { seriesRefFromArchive } from './series-ref.js';
 import type { CtSeriesRef, StructureInput } from './types.js';
@@ -75,13 +76,19 @@ export function exportResultsRtstruct(db: Db, seriesUid: string, out: string, op
     // One mask in memory at a time: contours are computed here and the mask dropped.
     const mask = getResultMask(db, r.id)!;
     const rings = maskToContours(mask, series.geometry, { simplifyMm: opts.simplifyMm ?? 0 }).map((c) => c.points);
-    const gen = `Delineate ${[r.localizer, r.segmenter].filter(Boolean).join('+')} set ${set} ${modelText}`.trim();
+    // The audit trail's summaries when the structure has one (audit/summary.ts keeps them within
+    // the VRs: ST 1024, LO 64); otherwise the backends, set and model hashes of the result row.
+    const q = { seriesUid, templateSet: set, structure: r.structure };
+    const audited = generationDescription(db, q);
+    const gen = audited || `Delineate ${[r.localizer, r.segmenter].filter(Boolean).join('+')} set ${set} ${modelText}`.trim();
+    const summary = auditSummary(db, q);
     return {
       name: r.structure,
       ...styleOf(r.structure, db),
       contours: rings,
       generationAlgorithm: edited ? 'MANUAL' : 'AUTOMATIC',
       generationDescription: gen.length > 64 ? gen.slice(0, 64) : gen,
+      ...(summary ? { description: summary } : {}),
     };
   });
   const description = `Delineate (MedLSAM) template set ${set}; models ${[...models].map(([n, h]) => `${n} sha256:${h}`).join(', ') || 'none recorded'}`;

@@ -42,6 +42,8 @@ export interface StructureInput {
   generationAlgorithm?: RoiGenerationAlgorithm;
   /** ROI Generation Description (LO, <= 64 characters): models and template set. */
   generationDescription?: string;
+  /** ROI Description (ST, <= 1024 characters): the audit summary (audit/summary.ts). */
+  description?: string;
   /** A mask on the series grid, or rings in LPS mm (one of the two). */
   mask?: Uint8Array;
   contours?: Vec3[][];

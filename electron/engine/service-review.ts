@@ -1,0 +1,186 @@
+/**
+ * The review workflow behind the api (issues 7 and 8): batch runs with progress events, the review
+ * of a series' stored results (with metrics when the archive holds a reference RTSTRUCT for it),
+ * audited approve / reject, and the RTSTRUCT export of approved structures. The heavy work of a run
+ * happens in the batch queue's worker threads (jobs/batch.ts); this file only starts, forwards and
+ * reads.
+ */
+import { isAbsolute } from 'node:path';
+import type { ApiEvents, DelineateApi, ReviewStructureInfo, RunSummary, StructureMetricsInfo, Vec3 } from '../api.js';
+import { auditExport, reviewStructures } from './audit/audit.js';
+import { InputError, NotFoundError, toErrorPayload } from './errors.js';
+import { evaluateSeries } from './eval/evaluate-series.js';
+import { normaliseName } from './eval/evaluate-sets.js';
+import { referenceCandidates } from './eval/series.js';
+import { startBatch, type BatchHandle } from './jobs/batch.js';
+import { listItems, listRuns } from './jobs/runs.js';
+import type { RunEvent, RunStatus } from './jobs/types.js';
+import { defaultModelsDir } from './paths.js';
+import { exportResultsRtstruct } from './rtstruct/export.js';
+import type { Db } from './store/db.js';
+import { getResults } from './store/results.js';
+import { defaultColor } from './store/structures.js';
+import { getStructure } from './store/templates.js';
+
+type ReviewMethods = Pick<DelineateApi, 'startRun' | 'cancelRun' | 'listRuns' | 'getReview' | 'reviewStructures' | 'exportRtstruct'>;
+
+export interface ReviewContext {
+  db: Db;
+  dbPath: string;
+  emit(payload: ApiEvents['runProgress']): void;
+  /** Models folder for runs (default: DELINEATE_MODELS or the per-user folder; absent means atlas). */
+  modelsDir?: string;
+}
+
+export interface ReviewService extends ReviewMethods {
+  /** Cancels every run this service started (the service is closing). */
+  cancelAll(): void;
+}
+
+/** Turns the queue's events into `runProgress` payloads, keeping the last counts of the run. */
+function progressForwarder(runId: number, emit: ReviewContext['emit']): (e: RunEvent) => void {
+  const state: ApiEvents['runProgress'] = { runId, done: 0, failed: 0, total: 0, status: 'pending' };
+  const send = (extra: Partial<ApiEvents['runProgress']> = {}): void => emit({ ...state, ...extra });
+  return (e) => {
+    switch (e.type) {
+      case 'run-started':
+        Object.assign(state, { total: e.total, done: e.done, failed: e.failed, status: 'running' });
+        return send();
+      case 'run-progress':
+        Object.assign(state, { total: e.total, done: e.done, failed: e.failed });
+        return send(e.etaMs !== null ? { etaSeconds: Math.round(e.etaMs / 1000) } : {});
+      case 'item-started':
+        return send({ item: { seriesUid: e.seriesUid, status: 'running' } });
+      case 'item-progress':
+        return send({ item: { seriesUid: e.seriesUid, status: 'running', done: e.progress.done, total: e.progress.total } });
+      case 'item-finished': {
+        const o = e.outcome;
+        if (o.status === 'done') state.done++;
+        if (o.status === 'failed') state.failed++;
+        const status = o.status === 'cancelled' ? 'pending' : o.status;
+        return send({ item: { seriesUid: e.seriesUid, status, ...(o.status === 'failed' ? { error: o.error.message } : {}) } });
+      }
+      case 'run-finished':
+        Object.assign(state, { total: e.total, done: e.done, failed: e.failed, status: e.status });
+        return send();
+      default:
+        return undefined;
+    }
+  };
+}
+
+function metricsOf(m: { dice: number | null; hd95Mm: number | null; surfaceDice2mm: number | null; boxIou: number | null; wallDistanceMm: number | null; volumeDiffCc: number | null; status: string }): StructureMetricsInfo {
+  return { dice: m.dice, hd95Mm: m.hd95Mm, surfaceDice2mm: m.surfaceDice2mm, boxIou: m.boxIou, wallDistanceMm: m.wallDistanceMm, volumeDiffCc: m.volumeDiffCc, status: m.status };
+}
+
+export function createReviewService(ctx: ReviewContext): ReviewService {
+  const { db } = ctx;
+  const running = new Map<number, BatchHandle>();
+
+  return {
+    async startRun({ templateSet, seriesUids, mode }) {
+      const batch = startBatch({
+        db,
+        dbPath: ctx.dbPath,
+        request: { templateSet, series: seriesUids, mode: mode ?? 'wpl', createdBy: 'review screen' },
+        modelsDir: ctx.modelsDir ?? defaultModelsDir(),
+      });
+      const { runId } = batch;
+      running.set(runId, batch);
+      const forward = progressForwarder(runId, ctx.emit);
+      batch.events.on('event', forward);
+      batch.done
+        .catch((e: unknown) => {
+          // The run stopped (backends failed to load, the database went away): say so to the UI;
+          // the queue left the run resumable (jobs/runner.ts).
+          ctx.emit({ runId, done: 0, failed: 0, total: seriesUids.length, status: 'cancelled', error: toErrorPayload(e).message });
+        })
+        .finally(() => running.delete(runId));
+      return { runId };
+    },
+    async cancelRun({ runId }) {
+      const h = running.get(runId);
+      if (!h) throw new NotFoundError(`run ${runId} is not running in this session`);
+      h.cancel();
+      return {};
+    },
+    async listRuns() {
+      const runs: RunSummary[] = listRuns(db)
+        .slice(-50)
+        .reverse()
+        .map((r) => ({
+          runId: r.id,
+          templateSet: r.templateSet,
+          status: r.status as RunStatus,
+          mode: r.mode,
+          localizer: r.localizer,
+          segmenter: r.segmenter,
+          createdAt: r.createdAt,
+          finishedAt: r.finishedAt,
+          items: listItems(db, r.id).map((i) => ({ seriesUid: i.seriesUid, status: i.status, ...(i.error ? { error: i.error.message } : {}) })),
+        }));
+      return { runs };
+    },
+    async getReview({ seriesUid, templateSet }) {
+      const all = getResults(db, seriesUid, templateSet);
+      // Without a named set: the set of the most recent result (a series may hold several).
+      const set = templateSet ?? [...all].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0]?.templateSet ?? '';
+      const rows = all.filter((r) => r.templateSet === set);
+      const ref = referenceCandidates(db, seriesUid)[0];
+      let metrics = new Map<string, StructureMetricsInfo>();
+      let metricsProblem: string | undefined;
+      if (ref && rows.some((r) => r.hasMask || r.boxes.length > 0)) {
+        try {
+          const report = evaluateSeries(db, { seriesUid, referenceFile: ref.path, templateSet: set });
+          metrics = new Map(report.structures.map((m) => [normaliseName(m.name), metricsOf(m)]));
+        } catch (e) {
+          metricsProblem = toErrorPayload(e).message;
+        }
+      }
+      const structures: ReviewStructureInfo[] = rows.map((r) => ({
+        structure: r.structure,
+        color: getStructure(db, r.structure)?.color ?? defaultColor(r.structure),
+        templateSet: r.templateSet,
+        state: r.reviewState,
+        reviewer: r.reviewer,
+        confidence: r.confidence,
+        flags: r.flags.map(String),
+        boxes: r.boxes.map((b) => [[...b.min] as Vec3, [...b.max] as Vec3] as [Vec3, Vec3]),
+        hasMask: r.hasMask,
+        volumeCc: r.volumeCc,
+        metrics: metrics.get(normaliseName(r.structure)) ?? null,
+      }));
+      return {
+        seriesUid,
+        templateSet: set,
+        structures,
+        reference: ref ? { sopInstanceUid: ref.sopInstanceUid, label: ref.label || ref.path.split(/[\\/]/).pop() || ref.sopInstanceUid } : null,
+        ...(metricsProblem ? { metricsProblem } : {}),
+      };
+    },
+    async reviewStructures({ seriesUids, templateSet, structure, state, reviewer }) {
+      const done = reviewStructures(
+        db,
+        seriesUids.map((seriesUid) => ({ seriesUid, templateSet, structure, state, reviewer })),
+      );
+      return { reviewed: done.length };
+    },
+    async exportRtstruct({ seriesUid, templateSet, outPath, reviewer }) {
+      if (!isAbsolute(outPath)) throw new InputError(`export path ${outPath} must be absolute`, { seriesUid });
+      const approved = getResults(db, seriesUid, templateSet).filter((r) => r.hasMask && r.reviewState === 'approved');
+      const written = exportResultsRtstruct(db, seriesUid, outPath, { approvedOnly: true, ...(templateSet ? { templateSet } : {}) });
+      auditExport(db, {
+        actor: reviewer?.trim() || 'review screen',
+        seriesUid,
+        ...(approved[0] ? { templateSet: approved[0].templateSet } : {}),
+        structures: approved.map((r) => r.structure),
+        target: written.out,
+        sopInstanceUid: written.sopInstanceUid,
+      });
+      return { out: written.out, sopInstanceUid: written.sopInstanceUid, structures: written.structures.map((s) => s.name) };
+    },
+    cancelAll() {
+      for (const h of running.values()) h.cancel();
+    },
+  };
+}

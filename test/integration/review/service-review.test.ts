@@ -1,0 +1,90 @@
+/**
+ * The review api over the engine service (electron/engine/service-review.ts): a run on two phantom
+ * series with the weight-free atlas backend reports progress as `runProgress` events, the review
+ * lists every structure with its state, batch approval is audited, and the RTSTRUCT export holds
+ * only the approved structures, with the audit summary in each ROI Description.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ApiEvents } from '../../../electron/api.js';
+import { createEngineService } from '../../../electron/engine/service.js';
+import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from '../../../electron/engine/service-ports.js';
+import { readRtstruct } from '../../../electron/engine/rtstruct/read.js';
+import { readPart10, seqOf, strOf } from '../../../electron/engine/rtstruct/dcmjs.js';
+import { auditTrail } from '../../../electron/engine/audit/audit.js';
+import { openDatabase } from '../../../electron/engine/store/db.js';
+import { makeBatchArchive, STRUCTURES, TEMPLATE_SET } from '../jobs/archive.js';
+
+test('run two series from the api, review, approve one structure on both, reject another, export approved only', { timeout: 180_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'delineate-review-'));
+  const env = { models: process.env.DELINEATE_MODELS, home: process.env.DELINEATE_HOME };
+  process.env.DELINEATE_MODELS = join(dir, 'no-models'); // the weight-free atlas backend
+  process.env.DELINEATE_HOME = join(dir, 'home');
+  const archive = await makeBatchArchive(dir, { count: 2 });
+  const service = createEngineService({ dbPath: archive.dbFile, archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
+  t.after(() => {
+    service.close();
+    if (env.models === undefined) delete process.env.DELINEATE_MODELS;
+    else process.env.DELINEATE_MODELS = env.models;
+    if (env.home === undefined) delete process.env.DELINEATE_HOME;
+    else process.env.DELINEATE_HOME = env.home;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const events: ApiEvents['runProgress'][] = [];
+  const finished = new Promise<ApiEvents['runProgress']>((ok) =>
+    service.on('runProgress', (p) => {
+      events.push(p);
+      if (p.status === 'done' || p.status === 'cancelled') ok(p);
+    }),
+  );
+  const { runId } = await service.startRun({ templateSet: TEMPLATE_SET, seriesUids: archive.series });
+  const last = await finished;
+  assert.equal(last.runId, runId);
+  assert.equal(last.status, 'done', `run finished: ${JSON.stringify(last)}`);
+  assert.deepEqual([last.done, last.failed, last.total], [2, 0, 2]);
+  const itemDone = events.filter((e) => e.item?.status === 'done').map((e) => e.item!.seriesUid);
+  assert.deepEqual([...itemDone].sort(), [...archive.series].sort(), 'each item reported done');
+
+  const runs = (await service.listRuns({})).runs;
+  assert.equal(runs[0]?.runId, runId);
+  assert.deepEqual(runs[0]?.items.map((i) => i.status), ['done', 'done']);
+
+  const [a, b] = archive.series as [string, string];
+  const review = await service.getReview({ seriesUid: a });
+  assert.equal(review.templateSet, TEMPLATE_SET);
+  assert.deepEqual(review.structures.map((s) => s.structure).sort(), [...STRUCTURES].sort());
+  assert.ok(review.structures.every((s) => s.state === 'pending' && s.hasMask && s.boxes.length > 0));
+  assert.equal(review.reference, null);
+  assert.ok(review.structures.every((s) => s.metrics === null), 'no reference, no metrics');
+
+  const [approve, reject] = STRUCTURES as [string, string];
+  assert.deepEqual(await service.reviewStructures({ seriesUids: [a, b], templateSet: TEMPLATE_SET, structure: approve, state: 'approved', reviewer: 'J. Doe' }), { reviewed: 2 });
+  await service.reviewStructures({ seriesUids: [a], templateSet: TEMPLATE_SET, structure: reject, state: 'rejected', reviewer: 'J. Doe' });
+  const after = await service.getReview({ seriesUid: a, templateSet: TEMPLATE_SET });
+  const state = Object.fromEntries(after.structures.map((s) => [s.structure, [s.state, s.reviewer]]));
+  assert.deepEqual(state[approve], ['approved', 'J. Doe']);
+  assert.deepEqual(state[reject], ['rejected', 'J. Doe']);
+  assert.equal((await service.getReview({ seriesUid: b })).structures.find((s) => s.structure === approve)?.state, 'approved', 'batch approval reached the second series');
+
+  const out = join(dir, 'approved.dcm');
+  const written = await service.exportRtstruct({ seriesUid: a, approvedOnly: true, outPath: out, reviewer: 'J. Doe' });
+  assert.deepEqual(written.structures, [approve]);
+  assert.deepEqual(readRtstruct(out).structures.map((s) => s.name), [approve]);
+  const roi = seqOf(readPart10(out).dataset, 'StructureSetROISequence')[0]!;
+  assert.match(strOf(roi, 'ROIDescription'), /approved by J\. Doe/);
+  assert.match(strOf(roi, 'ROIGenerationDescription'), /^Delineate /);
+  await assert.rejects(service.exportRtstruct({ seriesUid: a, approvedOnly: true, outPath: 'relative.dcm' }), /must be absolute/);
+
+  const db = openDatabase(archive.dbFile);
+  try {
+    const trail = auditTrail(db, { seriesUid: a, templateSet: TEMPLATE_SET, structure: approve }).map((e) => e.action);
+    assert.deepEqual(trail.slice(-2), ['approved', 'exported']);
+    assert.ok(!auditTrail(db, { seriesUid: a, templateSet: TEMPLATE_SET, structure: reject }).some((e) => e.action === 'exported'));
+  } finally {
+    db.close();
+  }
+});
