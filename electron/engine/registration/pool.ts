@@ -2,15 +2,12 @@
  * Runs template jobs on worker threads (node:worker_threads), at most `workers` at a time, with
  * cancellation (an AbortSignal terminates the workers: a registration has no safe point to stop
  * inside a worker without polling, and terminate() frees its memory at once) and progress.
- *
- * Under tsx (development, tests, the CLI) the worker is the .ts entry and needs tsx's loader; a
- * compiled build runs the .js file beside this one. On Node 20, `new Worker(url, { execArgv:
- * ['--import', 'tsx'] })` fails with ERR_UNKNOWN_FILE_EXTENSION (the hooks --import registers are
- * not in place when the entry module loads), so the worker starts from a bootstrap that registers
- * tsx and then imports worker.ts.
+ * Workers start through startWorker (../workers.ts), which handles TypeScript under tsx and the
+ * compiled build alike.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../workers.js';
 import { CancelledError, fromErrorPayload, throwIfAborted, type ErrorPayload } from '../errors.js';
 import { runTemplateJob, type TemplateJob, type TemplateJobResult } from './template-job.js';
 
@@ -27,14 +24,6 @@ interface ResultMessage {
   progress?: string;
   result?: TemplateJobResult;
   error?: ErrorPayload;
-}
-
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true });
 }
 
 /** Results in job order. Rejects with the first job error, or CancelledError on abort. */
@@ -80,7 +69,7 @@ export async function runTemplateJobs(jobs: TemplateJob[], opts: PoolOptions = {
       w.postMessage({ id, job: jobs[id] });
     };
     for (let n = 0; n < nWorkers; n++) {
-      const w = startWorker();
+      const w = startWorker(import.meta.url, './worker');
       workers.push(w);
       w.on('message', (m: ResultMessage) => {
         if (m.progress !== undefined) {
