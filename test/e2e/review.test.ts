@@ -91,5 +91,18 @@ test('run two series from the UI, watch progress, review, approve one structure 
   await page.click('[data-action="export"]');
   await page.waitForSelector('[data-role="export-result"]', { timeout: 30_000 });
   assert.deepEqual(readRtstruct(out).structures.map((s) => s.name), [approve], 'the RTSTRUCT holds only the approved structure');
+
+  // A reference in the archive (the export, imported back): the metrics table appears in the review.
+  await service.importPaths({ paths: [out] });
+  await run.locator(`li[data-item="${b}"] [data-action="review"]`).click();
+  await page.waitForSelector(`[data-role="review"][data-series="${b}"]`);
+  await run.locator(`li[data-item="${a}"] [data-action="review"]`).click();
+  const dice = page.locator(`[data-role="metrics"] tr[data-metrics="${approve}"] [data-metric="dice"]`);
+  await dice.waitFor({ timeout: 30_000 });
+  assert.ok(Number(await dice.textContent()) > 0.9, 'Dice of the structure against its own export');
+  // The views of the series reopened in the review rendered (a second viewer of the same series).
+  await page.waitForSelector(`body[data-mpr-ready="${a}"]`, { state: 'attached', timeout: 60_000 });
+  assert.equal(await page.locator('[data-role="review"] [data-role="error"]').count(), 0, 'the viewer in the review shows no error');
+  if (process.env.DELINEATE_SCREENSHOT) await page.screenshot({ path: process.env.DELINEATE_SCREENSHOT });
   assert.deepEqual(pageErrors, []);
 });

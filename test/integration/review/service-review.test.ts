@@ -79,6 +79,18 @@ test('run two series from the api, review, approve one structure on both, reject
   assert.match(strOf(roi, 'ROIGenerationDescription'), /^Delineate /);
   await assert.rejects(service.exportRtstruct({ seriesUid: a, approvedOnly: true, outPath: 'relative.dcm' }), /must be absolute/);
 
+  // With a reference RTSTRUCT in the archive (here the export itself, imported back) the review
+  // carries metrics for the structures the reference holds, and none for the others.
+  await service.importPaths({ paths: [out] });
+  const scored = await service.getReview({ seriesUid: a, templateSet: TEMPLATE_SET });
+  assert.equal(scored.reference?.sopInstanceUid, written.sopInstanceUid);
+  assert.equal(scored.metricsProblem, undefined);
+  const m = scored.structures.find((s) => s.structure === approve)?.metrics;
+  assert.ok(m, 'metrics for the structure the reference holds');
+  assert.ok(m.dice !== null && m.dice > 0.9, `its own contours score high: Dice ${m.dice}`);
+  assert.ok(m.hd95Mm !== null && m.hd95Mm <= 6, `HD95 within a voxel: ${m.hd95Mm}`);
+  assert.ok(scored.structures.filter((s) => s.structure !== approve).every((s) => s.metrics === null));
+
   const db = openDatabase(archive.dbFile);
   try {
     const trail = auditTrail(db, { seriesUid: a, templateSet: TEMPLATE_SET, structure: approve }).map((e) => e.action);

@@ -58,10 +58,16 @@ export interface CursorInfo {
 
 export type Voxels = Int16Array | Float32Array | Uint8Array;
 
+/**
+ * Volume ids are unique for the page's lifetime, not per viewer: Cornerstone keeps a local volume's
+ * slice images cached after the volume is removed, so a second viewer of the same series (reopened,
+ * or the review screen) with a per-instance counter would fail with "imageId already in cache".
+ */
+let volumeLoads = 0;
+
 export class MprViewer {
   private engine: RenderingEngine | undefined;
   private volumeId: string | undefined;
-  private loads = 0;
   private listeners = new Set<() => void>();
   private cursorListeners = new Set<(c: CursorInfo) => void>();
   private clickListeners = new Set<(view: ViewName, lps: Vec3) => void>();
@@ -162,7 +168,7 @@ export class MprViewer {
     const previous = this.volumeId;
     // No ':' in the id: Cornerstone reads the text before ':' in the slice imageIds as an image-loader
     // scheme and, finding none registered, fails while computing a default VOI from the middle slice.
-    const volumeId = `delineateLocal_${handle.seriesUid}_${++this.loads}`;
+    const volumeId = `delineateLocal_${handle.seriesUid}_${++volumeLoads}`;
     const dir = cornerstoneDirection(handle.direction);
     volumeLoader.createLocalVolume(volumeId, {
       metadata: {
