@@ -13,7 +13,7 @@ import { evaluateSeries } from './eval/evaluate-series.js';
 import { normaliseName } from './eval/evaluate-sets.js';
 import { referenceCandidates } from './eval/series.js';
 import { startBatch, type BatchHandle } from './jobs/batch.js';
-import { listItems, listRuns } from './jobs/runs.js';
+import { itemCounts, listItems, listRuns } from './jobs/runs.js';
 import type { RunEvent, RunStatus } from './jobs/types.js';
 import { defaultModelsDir } from './paths.js';
 import { exportResultsRtstruct } from './rtstruct/export.js';
@@ -88,12 +88,24 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
       const { runId } = batch;
       running.set(runId, batch);
       const forward = progressForwarder(runId, ctx.emit);
-      batch.events.on('event', forward);
+      batch.events.on('event', (e) => {
+        if (e.type === 'run-finished') running.delete(runId); // before clients hear of it: no cancel of a finished run
+        forward(e);
+      });
       batch.done
         .catch((e: unknown) => {
-          // The run stopped (backends failed to load, the database went away): say so to the UI;
-          // the queue left the run resumable (jobs/runner.ts).
-          ctx.emit({ runId, done: 0, failed: 0, total: seriesUids.length, status: 'cancelled', error: toErrorPayload(e).message });
+          // A cancel already reported itself (run-finished). Anything else stopped the run (backends
+          // failed to load, the database went away): say why; the queue left the run resumable
+          // (jobs/runner.ts), so starting the same run again picks it up.
+          const error = toErrorPayload(e);
+          if (error.code === 'cancelled') return;
+          let counts = { done: 0, failed: 0, total: seriesUids.length };
+          try {
+            counts = itemCounts(db, runId);
+          } catch {
+            // The database is closed (the service is shutting down): the counts stay unknown.
+          }
+          ctx.emit({ runId, done: counts.done, failed: counts.failed, total: counts.total, status: 'pending', error: error.message });
         })
         .finally(() => running.delete(runId));
       return { runId };

@@ -54,6 +54,19 @@ test('run two series from the api, review, approve one structure on both, reject
   assert.deepEqual(runs[0]?.items.map((i) => i.status), ['done', 'done']);
 
   const [a, b] = archive.series as [string, string];
+
+  // A cancelled run reports 'cancelled', keeps its items resumable, and refuses a second cancel.
+  const again = await service.startRun({ templateSet: TEMPLATE_SET, seriesUids: [a], mode: 'spl' });
+  const cancelled = new Promise<ApiEvents['runProgress']>((ok) =>
+    service.on('runProgress', (p) => {
+      if (p.runId === again.runId && (p.status === 'cancelled' || p.status === 'done')) ok(p);
+    }),
+  );
+  await service.cancelRun({ runId: again.runId });
+  assert.equal((await cancelled).status, 'cancelled');
+  const stored = (await service.listRuns({})).runs.find((r) => r.runId === again.runId);
+  assert.deepEqual(stored?.items.map((i) => i.status), ['pending']);
+  await assert.rejects(service.cancelRun({ runId: again.runId }), /not running/);
   const review = await service.getReview({ seriesUid: a });
   assert.equal(review.templateSet, TEMPLATE_SET);
   assert.deepEqual(review.structures.map((s) => s.structure).sort(), [...STRUCTURES].sort());
