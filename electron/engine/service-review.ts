@@ -7,7 +7,7 @@
  */
 import { isAbsolute } from 'node:path';
 import type { ApiEvents, DelineateApi, ReviewStructureInfo, RunSummary, StructureMetricsInfo, Vec3 } from '../api.js';
-import { auditExport, reviewStructures } from './audit/audit.js';
+import { reviewStructures } from './audit/audit.js';
 import { InputError, NotFoundError, toErrorPayload } from './errors.js';
 import { evaluateSeries } from './eval/evaluate-series.js';
 import { normaliseName } from './eval/evaluate-sets.js';
@@ -179,15 +179,10 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
     },
     async exportRtstruct({ seriesUid, templateSet, outPath, reviewer }) {
       if (!isAbsolute(outPath)) throw new InputError(`export path ${outPath} must be absolute`, { seriesUid });
-      const approved = getResults(db, seriesUid, templateSet).filter((r) => r.hasMask && r.reviewState === 'approved');
-      const written = exportResultsRtstruct(db, seriesUid, outPath, { approvedOnly: true, ...(templateSet ? { templateSet } : {}) });
-      auditExport(db, {
+      const written = exportResultsRtstruct(db, seriesUid, outPath, {
+        approvedOnly: true,
         actor: reviewer?.trim() || 'review screen',
-        seriesUid,
-        ...(approved[0] ? { templateSet: approved[0].templateSet } : {}),
-        structures: approved.map((r) => r.structure),
-        target: written.out,
-        sopInstanceUid: written.sopInstanceUid,
+        ...(templateSet ? { templateSet } : {}),
       });
       return { out: written.out, sopInstanceUid: written.sopInstanceUid, structures: written.structures.map((s) => s.name) };
     },

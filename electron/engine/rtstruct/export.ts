@@ -15,6 +15,7 @@ import { getResultMask, getResults } from '../store/results.js';
 import { catalogueEntry, defaultColor } from '../store/structures.js';
 import { exportNames } from './names.js';
 import { auditSummary, generationDescription } from '../audit/summary.js';
+import { auditExport } from '../audit/audit.js';
 import { recordExport, usedExportUids } from './exports-log.js';
 import { seriesRefFromArchive } from './series-ref.js';
 import type { CtSeriesRef, StructureInput } from './types.js';
@@ -25,6 +26,8 @@ export interface ExportResultsOptions {
   templateSet?: string;
   simplifyMm?: number;
   warn?: (message: string) => void;
+  /** Who exports: when given, each exported structure gets an 'exported' audit entry (audit/audit.ts). */
+  actor?: string;
 }
 
 function styleOf(name: string, db: Db): { color: string; interpretedType: string } {
@@ -92,7 +95,11 @@ export function exportResultsRtstruct(db: Db, seriesUid: string, out: string, op
     };
   });
   const description = `Delineate (MedLSAM) template set ${set}; models ${[...models].map(([n, h]) => `${n} sha256:${h}`).join(', ') || 'none recorded'}`;
-  return finish(db, out, series, structures, set.slice(0, 16), description, opts);
+  const written = finish(db, out, series, structures, set.slice(0, 16), description, opts);
+  if (opts.actor !== undefined) {
+    auditExport(db, { actor: opts.actor, seriesUid, templateSet: set, structures: chosen.map((r) => r.structure), target: written.out, sopInstanceUid: written.sopInstanceUid });
+  }
+  return written;
 }
 
 /** A label map (NIfTI) with its names JSON, put onto the series grid, as an RTSTRUCT. */
