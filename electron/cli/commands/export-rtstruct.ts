@@ -7,6 +7,7 @@
 import { bool, req, str, type ParsedArgs } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { InputError } from '../../engine/errors.js';
+import { userInfo } from 'node:os';
 import { exportLabelsRtstruct, exportResultsRtstruct } from '../../engine/rtstruct/export.js';
 
 export interface ExportRtstructOutput {
@@ -43,7 +44,7 @@ export const exportRtstructCommand: Command = {
     const written =
       labels !== undefined && names !== undefined
         ? exportLabelsRtstruct(db, seriesUid, labels, names, out, { warn, simplifyMm })
-        : exportResultsRtstruct(db, seriesUid, out, { approvedOnly: bool(a, 'approved-only'), ...(set ? { templateSet: set } : {}), simplifyMm, warn });
+        : exportResultsRtstruct(db, seriesUid, out, { approvedOnly: bool(a, 'approved-only'), ...(set ? { templateSet: set } : {}), simplifyMm, warn, actor: exportActor() });
     ctx.log(`wrote ${out}: ${written.structures.length} structures`);
     return {
       out,
@@ -56,3 +57,12 @@ export const exportRtstructCommand: Command = {
     return [`${r.out} (SOP Instance UID ${r.sopInstanceUid})`, ...r.structures.map((s) => `  ${s.name.padEnd(16)} ${String(s.contours).padStart(5)} contours ${String(s.points).padStart(7)} points`)].join('\n');
   },
 };
+
+/** Who the audit trail records for a command-line export: the operating-system account. */
+function exportActor(): string {
+  try {
+    return userInfo().username || 'cli';
+  } catch {
+    return process.env.USER ?? 'cli';
+  }
+}
