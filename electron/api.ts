@@ -221,6 +221,8 @@ export interface DelineateApi {
   reviewStructures(req: { seriesUids: string[]; templateSet: string; structure: string; state: ReviewDecision; reviewer: string }): Promise<{ reviewed: number }>;
   /** Writes the approved structures of a series as an RTSTRUCT at `outPath` (audited). */
   exportRtstruct(req: { seriesUid: string; templateSet?: string; approvedOnly: true; outPath: string; reviewer?: string }): Promise<{ out: string; sopInstanceUid: string; structures: string[] }>;
+  /** Re-segments one structure with an edited box [min, max] or six extreme points (LPS mm); audited, review back to pending. */
+  rerunStructure(req: { seriesUid: string; templateSet: string; structure: string; box?: [Vec3, Vec3]; extremePoints?: Vec3[]; reviewer: string }): Promise<{ structure: string; boxes: [Vec3, Vec3][]; voxels: number; volumeCc: number; reviewState: ReviewDecision }>;
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -400,6 +402,18 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     const templateSet = optString(o, 'templateSet', m);
     const reviewer = optString(o, 'reviewer', m);
     return { seriesUid: string(o, 'seriesUid', m), outPath: string(o, 'outPath', m), approvedOnly: true, ...(templateSet ? { templateSet } : {}), ...(reviewer ? { reviewer } : {}) };
+  },
+  rerunStructure: (x) => {
+    const m = 'rerunStructure';
+    const o = obj(x, m);
+    const base = { seriesUid: string(o, 'seriesUid', m), templateSet: string(o, 'templateSet', m), structure: string(o, 'structure', m), reviewer: string(o, 'reviewer', m) };
+    if ((o.box === undefined) === (o.extremePoints === undefined)) throw new ApiValidationError(`${m}: give exactly one of 'box' and 'extremePoints'`);
+    if (o.extremePoints !== undefined) return { ...base, extremePoints: points(o, 'extremePoints', m) };
+    const v = o.box;
+    const ok = Array.isArray(v) && v.length === 2 && v.every((p) => Array.isArray(p) && p.length === 3 && p.every((c) => typeof c === 'number' && Number.isFinite(c)));
+    if (!ok) throw new ApiValidationError(`${m}: 'box' must be [[x, y, z], [x, y, z]] (min, max; LPS mm)`);
+    const [lo, hi] = v as [Vec3, Vec3];
+    return { ...base, box: [[lo[0], lo[1], lo[2]], [hi[0], hi[1], hi[2]]] };
   },
 };
 

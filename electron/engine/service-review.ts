@@ -16,13 +16,14 @@ import { startBatch, type BatchHandle } from './jobs/batch.js';
 import { itemCounts, listItems, listRuns } from './jobs/runs.js';
 import type { RunEvent, RunStatus } from './jobs/types.js';
 import { defaultModelsDir } from './paths.js';
+import { rerunStructure } from './review/rerun.js';
 import { exportResultsRtstruct } from './rtstruct/export.js';
 import type { Db } from './store/db.js';
 import { getResults } from './store/results.js';
 import { defaultColor } from './store/structures.js';
 import { getStructure } from './store/templates.js';
 
-type ReviewMethods = Pick<DelineateApi, 'startRun' | 'cancelRun' | 'listRuns' | 'getReview' | 'reviewStructures' | 'exportRtstruct'>;
+type ReviewMethods = Pick<DelineateApi, 'startRun' | 'cancelRun' | 'listRuns' | 'getReview' | 'reviewStructures' | 'exportRtstruct' | 'rerunStructure'>;
 
 export interface ReviewContext {
   db: Db;
@@ -185,6 +186,15 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
         ...(templateSet ? { templateSet } : {}),
       });
       return { out: written.out, sopInstanceUid: written.sopInstanceUid, structures: written.structures.map((s) => s.name) };
+    },
+    async rerunStructure({ seriesUid, templateSet, structure, box, extremePoints, reviewer }) {
+      const r = await rerunStructure(db, {
+        seriesUid, templateSet, structure, reviewer,
+        modelsDir: ctx.modelsDir ?? defaultModelsDir(),
+        ...(box ? { box: { min: box[0], max: box[1] } } : {}),
+        ...(extremePoints ? { extremePoints } : {}),
+      });
+      return { structure: r.structure, boxes: r.boxes.map((b) => [[...b.min] as Vec3, [...b.max] as Vec3] as [Vec3, Vec3]), voxels: r.voxels, volumeCc: r.volumeCc, reviewState: r.reviewState };
     },
     cancelAll() {
       for (const h of running.values()) h.cancel();

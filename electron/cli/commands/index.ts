@@ -9,6 +9,7 @@ import { exportRtstructCommand } from './export-rtstruct.js';
 import { sendCommand } from './send.js';
 import { runCommand } from './run.js';
 import { reviewApproveCommand, reviewRejectCommand, reviewResetCommand } from './review.js';
+import { reviewRerunCommand } from './review-rerun.js';
 import { evalCommand } from './eval.js';
 import { evalCohortCommand } from './eval-cohort.js';
 import { segmentCommand } from './segment.js';
@@ -19,4 +20,4 @@ import { templateAddCommand } from './template-add.js';
 import { templateDeriveCommand } from './template-derive.js';
 import { templateListCommand } from './template-list.js';
 
-export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
+export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, reviewRerunCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];

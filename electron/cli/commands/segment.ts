@@ -15,7 +15,8 @@ import { medsamFromModelsDir } from '../../engine/segment/factory.js';
 import type { Segmenter } from '../../engine/segment/segmenter.js';
 import { defaultModelsDir } from '../../engine/paths.js';
 import { getResults, upsertLocalization, upsertSegmentation } from '../../engine/store/results.js';
-import { getTemplateMask, getTemplateSet } from '../../engine/store/templates.js';
+import { getTemplateSet } from '../../engine/store/templates.js';
+import { templateMembers } from '../../engine/segment/members.js';
 import { loadVolume } from '../../engine/volume/load.js';
 
 export interface SegmentOutput {
@@ -85,12 +86,7 @@ export const segmentCommand: Command = {
       ctx.log(`no stored boxes for ${missing.map((s) => s.name).join(', ')}: localizing with ${localizer.name}`);
       const structures: StructureTemplates[] = missing.map((s) => ({
         name: s.name,
-        members: s.members.map((m) => ({
-          seriesUid: m.seriesUid,
-          points: m.points,
-          loadVolume: () => loadVolume(db, m.seriesUid, { signal: ctx.signal }),
-          loadMask: async () => getTemplateMask(db, { set: setName, structure: s.name, seriesUid: m.seriesUid }),
-        })),
+        members: templateMembers(db, setName, s, ctx.signal),
       }));
       const localized = await localizer.localize({
         seriesUid, query: volume, templateSet: setName, structures, mode, signal: ctx.signal,
@@ -106,12 +102,7 @@ export const segmentCommand: Command = {
     const inputs = wanted.filter((s) => boxes.has(s.name)).map((s) => ({
       name: s.name,
       boxes: boxes.get(s.name)!,
-      members: s.members.map((m) => ({
-        seriesUid: m.seriesUid,
-        points: m.points,
-        loadVolume: () => loadVolume(db, m.seriesUid, { signal: ctx.signal }),
-        loadMask: async () => getTemplateMask(db, { set: setName, structure: s.name, seriesUid: m.seriesUid }),
-      })),
+      members: templateMembers(db, setName, s, ctx.signal),
     }));
     for (const s of wanted) if (!boxes.has(s.name)) ctx.log(`not segmented: ${s.name} has no box (the localizer found none)`);
     const result = await segmenter.segment({
