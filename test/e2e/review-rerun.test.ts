@@ -1,0 +1,78 @@
+/**
+ * Re-running a structure from the review screen in Chromium against the bridge: after an atlas run on
+ * one phantom series, the reviewer approves a structure, opens its Re-run editor (prefilled with the
+ * stored box), moves the box's minimum along L and re-runs: the row goes back to pending with the
+ * 'edited' flag, and the stored box is the edited one. Needs no models and no ../shared data.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startBridge } from '../../electron/bridge/server.js';
+import { createEngineService } from '../../electron/engine/service.js';
+import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from '../../electron/engine/service-ports.js';
+import { makeBatchArchive, TEMPLATE_SET } from '../integration/jobs/archive.js';
+import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './harness.js';
+
+test('re-run one structure from the review screen with an edited box', { timeout: 240_000 }, async (t) => {
+  const missing = chromiumMissing();
+  if (missing) return t.skip(missing);
+  const dir = mkdtempSync(join(tmpdir(), 'delineate-e2e-rerun-'));
+  const env = { models: process.env.DELINEATE_MODELS, home: process.env.DELINEATE_HOME };
+  process.env.DELINEATE_MODELS = join(dir, 'no-models'); // no weights: the atlas backend
+  process.env.DELINEATE_HOME = join(dir, 'home');
+  const staticDir = buildRenderer();
+  const archive = await makeBatchArchive(dir, { count: 1 });
+  const service = createEngineService({ dbPath: archive.dbFile, archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
+  const bridge = await startBridge({ service, staticDir });
+  const context = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+  t.after(async () => {
+    await context.close();
+    await bridge.close();
+    service.close();
+    for (const [k, v] of [['DELINEATE_MODELS', env.models], ['DELINEATE_HOME', env.home]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(staticDir, { recursive: true, force: true });
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(bridge.url);
+
+  const [a] = archive.series as [string];
+  await page.click('[data-tab="runs"]');
+  await page.waitForSelector(`input[data-series="${a}"]`);
+  await page.selectOption('select[name="run-set"]', TEMPLATE_SET);
+  await page.check(`input[data-series="${a}"]`);
+  await page.click('[data-action="start-run"]');
+  const run = page.locator('.run[data-status="done"]');
+  await run.waitFor({ timeout: 90_000 });
+  await run.locator(`li[data-item="${a}"] [data-action="review"]`).click();
+  await page.waitForSelector(`[data-role="review"][data-series="${a}"] tr[data-structure]`);
+  const structure = (await page.locator('tr[data-structure]').first().getAttribute('data-structure'))!;
+
+  await page.fill('input[name="reviewer"]', 'J. Doe');
+  await page.click(`tr[data-structure="${structure}"] [data-action="approve"]`);
+  await page.waitForSelector(`tr[data-structure="${structure}"][data-state="approved"]`);
+  const before = (await service.getReview({ seriesUid: a, templateSet: TEMPLATE_SET })).structures.find((s) => s.structure === structure)!;
+  const [min, max] = before.boxes[0]!;
+
+  await page.click(`tr[data-structure="${structure}"] [data-action="rerun"]`);
+  const editor = page.locator(`[data-role="rerun"][data-structure="${structure}"]`);
+  assert.equal(Number(await editor.locator('input[name="box-max-2"]').inputValue()), max[2], 'the editor is prefilled with the stored box');
+  const newMin = min[0] + (max[0] - min[0]) / 3;
+  await editor.locator('input[name="box-min-0"]').fill(String(newMin));
+  await editor.locator('[data-action="rerun-go"]').click();
+  await page.waitForSelector(`tr[data-structure="${structure}"][data-state="pending"]`, { timeout: 60_000 });
+  await page.waitForSelector(`[data-role="rerun"]`, { state: 'detached' });
+  assert.match((await page.locator(`tr[data-structure="${structure}"] .flags`).textContent()) ?? '', /edited/);
+  const after = (await service.getReview({ seriesUid: a, templateSet: TEMPLATE_SET })).structures.find((s) => s.structure === structure)!;
+  assert.deepEqual(after.boxes, [[[newMin, min[1], min[2]], max]]);
+  assert.equal(await page.locator('[data-role="review-error"]').count(), 0);
+  assert.deepEqual(pageErrors, []);
+});
