@@ -27,7 +27,8 @@ export interface StructureTemplates {
   members: TemplateMemberInput[];
 }
 
-export type StructureFlag = 'absent' | 'cut-off' | 'low-confidence';
+/** 'edited': a reviewer changed the box or points and the structure was re-segmented (exported as MANUAL). */
+export type StructureFlag = 'absent' | 'cut-off' | 'low-confidence' | 'edited';
 
 export interface LocalizedStructure {
   name: string;

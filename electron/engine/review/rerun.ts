@@ -22,7 +22,7 @@ import { loadVolume } from '../volume/load.js';
 import type { Volume } from '../volume/volume.js';
 
 /** The flag that marks a reviewer-edited result (read by rtstruct/export.ts). */
-export const EDITED_FLAG = 'edited';
+export const EDITED_FLAG: StructureFlag = 'edited';
 
 export interface RerunRequest {
   seriesUid: string;
@@ -150,8 +150,8 @@ export async function rerunStructure(db: Db, req: RerunRequest): Promise<RerunRe
   const hadMask = getResultMask(db, prev.id) !== undefined;
 
   // 'absent' and 'cut-off' described the localizer's box; the reviewer's box replaces it.
-  const kept = prev.flags.filter((f) => f !== 'absent' && f !== 'cut-off' && (f as string) !== EDITED_FLAG);
-  const flags = [...kept, EDITED_FLAG as StructureFlag];
+  const kept = prev.flags.filter((f) => f !== 'absent' && f !== 'cut-off' && f !== EDITED_FLAG);
+  const flags = [...kept, EDITED_FLAG];
   const segFlags = seg.flags.filter((f) => f !== 'absent' && f !== 'cut-off');
   db.transaction(() => {
     // Resets the mask and review (pending): an edited box invalidates any earlier approval.
