@@ -12,7 +12,8 @@ import { blockMatchPoint } from './block-match.js';
 import { registerDemons, type DisplacementField } from './demons.js';
 import { clipNormalize, cropImage, downsample, type Image } from './image.js';
 import { applyMat34, invertMat34, type Mat34 } from './transform.js';
-import { cropForTemplateMask, mapPointToQuery, warpMask, type WarpedMask } from './warp.js';
+import { localNcc } from './local-ncc.js';
+import { cropForTemplateMask, mapPointToQuery, warpImage, warpMask, type GridCrop, type WarpedMask } from './warp.js';
 
 export interface AtlasOptions {
   /**
@@ -48,6 +49,16 @@ export interface AtlasOptions {
    * measured better on OpenKBP leave-one-out, mean Dice 0.668 vs 0.639: registration errors shrink
    * the overlap of the templates more often than they grow it). */
   fusionThreshold: number;
+  /**
+   * Locally weighted fusion: each template's membership is weighted per voxel by exp(beta * lncc),
+   * lncc the local NCC (Gaussian window, sigma in mm, on fusionLocalClipHu) of its warped CT with
+   * the query. Sigma 0 = plain average.
+   */
+  fusionLocalSigmaMm: number;
+  fusionLocalClipHu: [number, number];
+  fusionLocalBeta: number;
+  /** Keep only the fused mask's largest 6-connected component (drops stray islands of one template). */
+  fusionLargestComponent: boolean;
 }
 
 export const DEFAULT_ATLAS_OPTIONS: AtlasOptions = {
@@ -64,6 +75,14 @@ export const DEFAULT_ATLAS_OPTIONS: AtlasOptions = {
   demonsIterations: [30],
   demonsClipHu: [-200, 1500],
   fusionThreshold: 0.4,
+  // OpenKBP leave-one-out, mean Dice at cut-off 0.4: plain average 0.664; sigma 6 mm, beta 3 / 6:
+  // 0.680 / 0.677, and with the largest component kept 0.683 / 0.684 (beta 12: 0.680); sigma 10 mm
+  // or a soft-tissue window ([-160, 240], sigma 5) no better (best 0.681 / 0.683). Beta and sigma
+  // were picked on the same 6 queries; choosing them on 3 and scoring the other 3 gives 0.684.
+  fusionLocalSigmaMm: 6,
+  fusionLocalClipHu: [-200, 1500],
+  fusionLocalBeta: 6,
+  fusionLargestComponent: true,
 };
 
 export interface JobStructure {
@@ -158,6 +177,7 @@ export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progre
           });
         }
         res.mask = warpMask(s.mask, job.template, local.matrix, field, job.query, crop);
+        if (o.fusionLocalSigmaMm > 0) res.mask.similarity = similarityOnCrop(job, local.matrix, field, crop);
       }
     }
     res.points = s.points.map((p) => mapPointToQuery(p, local.matrix, field));
@@ -167,4 +187,22 @@ export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progre
     out.push(res);
   }
   return { transforms: known, structures: out, ms: Date.now() - t0 };
+}
+
+/** Local NCC (0..255 for -1..1) of the warped template CT with the query on the mask's crop. */
+function similarityOnCrop(job: TemplateJob, affine: Mat34, field: DisplacementField | undefined, crop: GridCrop): Uint8Array {
+  const o = job.options;
+  const [lo, hi] = o.fusionLocalClipHu;
+  const clip = (x: number): number => (x <= lo ? 0 : x >= hi ? 1 : (x - lo) / (hi - lo));
+  const t = warpImage(job.template, affine, field, job.query, crop, lo);
+  const q = cropImage(job.query, crop.lo, crop.dims).data;
+  for (let n = 0; n < t.length; n++) {
+    t[n] = clip(t[n]!);
+    q[n] = clip(q[n]!);
+  }
+  const sigma = job.query.spacing.map((s) => o.fusionLocalSigmaMm / s) as Vec3;
+  const l = localNcc(q, t, crop.dims, sigma);
+  const out = new Uint8Array(l.length);
+  for (let n = 0; n < l.length; n++) out[n] = Math.round(127.5 * (Math.max(-1, Math.min(1, l[n]!)) + 1));
+  return out;
 }

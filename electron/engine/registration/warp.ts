@@ -6,7 +6,7 @@
  * |grad u| < 1, which the demons smoothing keeps).
  */
 import type { Geometry, Vec3 } from '../volume/geometry.js';
-import { patientToVoxelMatrix, sampleVoxel, voxelToPatientMatrix } from './image.js';
+import { patientToVoxelMatrix, sampleVoxel, voxelToPatientMatrix, type Image } from './image.js';
 import { fieldAt, type DisplacementField } from './demons.js';
 import { applyMat34, invertMat34, type Mat34 } from './transform.js';
 
@@ -20,6 +20,8 @@ export interface GridCrop {
 export interface WarpedMask {
   crop: GridCrop;
   prob: Uint8Array;
+  /** Local NCC of the warped template CT with the query on the same crop, -1..1 as 0..255 (locally weighted fusion). */
+  similarity?: Uint8Array;
 }
 
 /** Template LPS point -> query LPS point. */
@@ -93,16 +95,23 @@ export function cropForTemplateMask(mask: Uint8Array, tg: Geometry, affine: Mat3
 
 /** Pulls the template mask onto a crop of the query grid: membership 0..255. */
 export function warpMask(mask: Uint8Array, tg: Geometry, affine: Mat34, field: DisplacementField | undefined, qg: Geometry, crop: GridCrop): WarpedMask {
-  const q2p = voxelToPatientMatrix(qg);
-  const p2t = patientToVoxelMatrix(tg);
-  const f2v = field ? patientToVoxelMatrix(field) : undefined;
   const fm = new Float32Array(mask.length);
   for (let n = 0; n < mask.length; n++) fm[n] = mask[n] ? 1 : 0;
-  const img = { ...tg, data: fm };
+  const pulled = warpImage({ ...tg, data: fm }, affine, field, qg, crop, 0);
+  const prob = new Uint8Array(pulled.length);
+  for (let n = 0; n < prob.length; n++) prob[n] = Math.round(255 * pulled[n]!);
+  return { crop, prob };
+}
+
+/** Pulls a template image onto a crop of the query grid (trilinear; `outside` beyond its edge). */
+export function warpImage(img: Image, affine: Mat34, field: DisplacementField | undefined, qg: Geometry, crop: GridCrop, outside: number): Float32Array {
+  const q2p = voxelToPatientMatrix(qg);
+  const p2t = patientToVoxelMatrix(img);
+  const f2v = field ? patientToVoxelMatrix(field) : undefined;
   const fx = field ? { ...field, data: field.ux } : undefined;
   const fy = field ? { ...field, data: field.uy } : undefined;
   const fz = field ? { ...field, data: field.uz } : undefined;
-  const prob = new Uint8Array(crop.dims[0] * crop.dims[1] * crop.dims[2]);
+  const out = new Float32Array(crop.dims[0] * crop.dims[1] * crop.dims[2]);
   let idx = 0;
   for (let k = 0; k < crop.dims[2]; k++) {
     for (let j = 0; j < crop.dims[1]; j++) {
@@ -118,9 +127,9 @@ export function warpMask(mask: Uint8Array, tg: Geometry, affine: Mat34, field: D
           p[2] += sampleVoxel(fz, x, y, z, 0);
         }
         const t = applyMat34(p2t, applyMat34(affine, p));
-        prob[idx] = Math.round(255 * sampleVoxel(img, t[0], t[1], t[2], 0));
+        out[idx] = sampleVoxel(img, t[0], t[1], t[2], outside);
       }
     }
   }
-  return { crop, prob };
+  return out;
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boxFromPoints, confidenceOf, flagBox, lpsAxesOf, median, medianPoints } from '../../../electron/engine/localize/atlas/fuse.js';
 import { fuseMasks } from '../../../electron/engine/segment/atlas/fuse-masks.js';
+import { localNcc } from '../../../electron/engine/registration/local-ncc.js';
 import type { TemplateJobResult } from '../../../electron/engine/registration/template-job.js';
 import type { Vec3 } from '../../../electron/engine/volume/geometry.js';
 
@@ -62,4 +63,33 @@ test('mask fusion is a vote: two of three templates put a voxel in, at threshold
   assert.deepEqual(fused.flags, []);
   const none = fuseMasks('X', volume, [res([0, 0, 0, 0])], 0.5);
   assert.ok(none.flags.includes('absent'));
+});
+
+test('locally weighted fusion follows the templates whose warped CT matches the query there', () => {
+  const volume = { dims: [4, 1, 1] as Vec3, spacing: [1, 1, 1] as Vec3, origin: [0, 0, 0] as Vec3, direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number], data: new Float32Array(4) };
+  const crop = { lo: [0, 0, 0] as Vec3, dims: [4, 1, 1] as Vec3 };
+  const res = (prob: number[], sim: number[]): TemplateJobResult => ({
+    transforms: { global: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], globalNcc: 1, local: {} },
+    structures: [{ name: 'X', points: [], ncc: 0.9, mask: { crop, prob: Uint8Array.from(prob), similarity: Uint8Array.from(sim) } }],
+    ms: 0,
+  });
+  // Two templates say "in" at voxels 0-1, one says "in" at 2-3; the lone one matches the query far
+  // better at 2-3 (lncc 1 against 0) and worse at 0-1.
+  const a = res([255, 255, 0, 0], [255, 255, 128, 128]);
+  const b = res([255, 255, 0, 0], [255, 255, 128, 128]);
+  const c = res([0, 0, 255, 255], [128, 128, 255, 255]);
+  assert.deepEqual([...fuseMasks('X', volume, [a, b, c], 0.5).mask], [1, 1, 0, 0]);
+  assert.deepEqual([...fuseMasks('X', volume, [a, b, c], 0.5, 10).mask], [1, 1, 1, 1]);
+});
+
+test('local NCC is 1 for an affine copy of the image and -1 for its negative', () => {
+  const dims: Vec3 = [8, 8, 8];
+  const a = new Float32Array(512);
+  for (let n = 0; n < a.length; n++) a[n] = Math.sin(n * 0.7) + (n % 8) * 0.1;
+  const b = a.map((x) => 2 * x + 1);
+  const c = a.map((x) => -x);
+  const lb = localNcc(a, b, dims, [1.5, 1.5, 1.5]);
+  const lc = localNcc(a, c, dims, [1.5, 1.5, 1.5]);
+  assert.ok(Math.abs(lb[200]! - 1) < 1e-3, `lncc ${lb[200]}`);
+  assert.ok(Math.abs(lc[200]! + 1) < 1e-3, `lncc ${lc[200]}`);
 });

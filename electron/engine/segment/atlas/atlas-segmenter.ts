@@ -3,8 +3,10 @@
  * localizer's registrations, then a local demons refinement around each structure) and fused by
  * averaging memberships (a majority vote when masks are binary: a voxel is in when at least half of
  * the templates put it there, the usual multi-atlas fusion of platipy and Iglesias & Sabuncu, Med
- * Image Anal 2015). Structures whose templates only have extreme points cannot be propagated: the
- * request is refused with a message that names them and points to MedSAM.
+ * Image Anal 2015), by default weighted per voxel by the local NCC of each warped template CT with
+ * the query, then reduced to its largest connected component. Structures whose templates only have
+ * extreme points cannot be propagated: the request is refused with a message that names them and
+ * points to MedSAM.
  */
 import { throwIfAborted, UnsupportedError } from '../../errors.js';
 import type { TemplateMemberInput } from '../../localize/localizer.js';
@@ -14,6 +16,8 @@ import { runTemplateJobs } from '../../registration/pool.js';
 import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJob, type TemplateJobResult } from '../../registration/template-job.js';
 import type { ModelRef } from '../../localize/localizer.js';
 import type { SegmentedStructure, Segmenter, SegmentRequest } from '../segmenter.js';
+import { countNonZero } from '../../metrics/masks.js';
+import { keepLargestComponents } from '../cleanup.js';
 import { fuseMasks } from './fuse-masks.js';
 
 export class AtlasSegmenter implements Segmenter {
@@ -77,7 +81,16 @@ export class AtlasSegmenter implements Segmenter {
     if (req.signal) poolOpts.signal = req.signal;
     const results: TemplateJobResult[] = await runTemplateJobs(jobs, poolOpts);
     results.forEach((r, n) => this.cache.set(req.seriesUid, groups[n]!.seriesUid, this.options, r.transforms));
-    return req.structures.map((s) => fuseMasks(s.name, req.volume, results, this.options.fusionThreshold));
+    const o = this.options;
+    return req.structures.map((s) => {
+      const fused = fuseMasks(s.name, req.volume, results, o.fusionThreshold, o.fusionLocalSigmaMm > 0 ? o.fusionLocalBeta : 0);
+      if (o.fusionLargestComponent && fused.voxels > 0) {
+        keepLargestComponents(fused.mask, [...req.volume.dims], 1);
+        fused.voxels = countNonZero(fused.mask);
+        fused.volumeCc = (fused.voxels * req.volume.spacing[0] * req.volume.spacing[1] * req.volume.spacing[2]) / 1000;
+      }
+      return fused;
+    });
   }
 }
 

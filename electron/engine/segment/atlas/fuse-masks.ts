@@ -2,22 +2,26 @@
  * Multi-atlas label fusion on the query grid: the mean of the templates' memberships (each 0..1
  * after trilinear pulling), thresholded at 0.5. With binary template masks and one vote per
  * template this is majority voting; partial-volume memberships at the border break ties smoothly.
+ * With beta > 0 and templates that carry a local similarity map, the average is weighted per voxel
+ * (locally weighted voting, see fuseLocallyWeighted).
  */
 import type { Volume } from '../../volume/volume.js';
 import type { StructureFlag } from '../../localize/localizer.js';
 import type { TemplateJobResult } from '../../registration/template-job.js';
 import type { SegmentedStructure } from '../segmenter.js';
 
-export function fuseMasks(name: string, volume: Volume, results: TemplateJobResult[], threshold = 0.5): SegmentedStructure {
+export function fuseMasks(name: string, volume: Volume, results: TemplateJobResult[], threshold = 0.5, beta = 0): SegmentedStructure {
   const [nx, ny, nz] = volume.dims;
   const n = nx * ny * nz;
   const sum = new Float32Array(n);
+  const local = beta > 0 && results.some((r) => r.structures.some((x) => x.name === name && x.mask?.similarity));
+  if (local) fuseLocallyWeighted(name, volume, results, beta, sum);
   const votes: { mask: { lo: number[]; dims: number[]; prob: Uint8Array } | undefined; ncc: number }[] = [];
   for (const r of results) {
     const s = r.structures.find((x) => x.name === name);
     if (!s) continue;
     votes.push({ mask: s.mask ? { lo: s.mask.crop.lo, dims: s.mask.crop.dims, prob: s.mask.prob } : undefined, ncc: s.ncc });
-    if (!s.mask) continue; // the template's structure maps outside the query: a vote for background
+    if (!s.mask || local) continue; // no mask: the structure maps outside the query, a vote for background
     const { lo, dims } = s.mask.crop;
     let idx = 0;
     for (let k = 0; k < dims[2]; k++) {
@@ -31,8 +35,9 @@ export function fuseMasks(name: string, volume: Volume, results: TemplateJobResu
   const mask = new Uint8Array(n);
   let voxels = 0;
   let touches = false;
+  const scale = local ? 1 : count;
   for (let q = 0; q < n; q++) {
-    if (sum[q]! / count >= threshold) {
+    if (sum[q]! / scale >= threshold) {
       mask[q] = 1;
       voxels++;
       const k = Math.floor(q / (nx * ny));
@@ -68,4 +73,42 @@ export function fuseMasks(name: string, volume: Volume, results: TemplateJobResu
   if (confidence < 0.3) flags.push('low-confidence');
   const voxelCc = (volume.spacing[0] * volume.spacing[1] * volume.spacing[2]) / 1000;
   return { name, mask, voxels, volumeCc: voxels * voxelCc, confidence, flags };
+}
+
+/**
+ * Locally weighted voting: sum = sum_t w_t p_t / sum_t w_t with w_t = exp(beta (lncc_t - 1)) per
+ * voxel. Outside a template's crop its membership is 0 and its weight the mean of its crop's, so it
+ * still votes for background there.
+ */
+function fuseLocallyWeighted(name: string, volume: Volume, results: TemplateJobResult[], beta: number, sum: Float32Array): void {
+  const [nx, ny] = volume.dims;
+  const den = new Float32Array(sum.length);
+  const weight = (u8: number): number => Math.exp(beta * (u8 / 127.5 - 2));
+  const masks = results.map((r) => r.structures.find((x) => x.name === name)).filter((s) => s !== undefined);
+  const outside = masks.map((s) => {
+    const sim = s.mask?.similarity;
+    if (!sim || sim.length === 0) return weight(127.5);
+    let acc = 0;
+    for (let n = 0; n < sim.length; n++) acc += weight(sim[n]!);
+    return acc / sim.length;
+  });
+  const base = outside.reduce((a, b) => a + b, 0);
+  den.fill(base);
+  masks.forEach((s, t) => {
+    if (!s.mask) return;
+    const { lo, dims } = s.mask.crop;
+    const { prob, similarity } = s.mask;
+    let idx = 0;
+    for (let k = 0; k < dims[2]; k++) {
+      for (let j = 0; j < dims[1]; j++) {
+        let q = lo[0] + nx * (lo[1] + j + ny * (lo[2] + k));
+        for (let i = 0; i < dims[0]; i++, idx++, q++) {
+          const w = similarity ? weight(similarity[idx]!) : outside[t]!;
+          den[q] = den[q]! + w - outside[t]!;
+          sum[q] = sum[q]! + (w * prob[idx]!) / 255;
+        }
+      }
+    }
+  });
+  for (let q = 0; q < sum.length; q++) sum[q] = sum[q]! / den[q]!;
 }
