@@ -6,43 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startBridge } from '../../electron/bridge/server.js';
-import { createEngineService } from '../../electron/engine/service.js';
-import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from '../../electron/engine/service-ports.js';
-import { makeBatchArchive, TEMPLATE_SET } from '../integration/jobs/archive.js';
-import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './harness.js';
+import { TEMPLATE_SET } from '../integration/jobs/archive.js';
+import { chromiumMissing } from './harness.js';
+import { openReviewHarness } from './review-harness.js';
 
 test('re-run one structure from the review screen with an edited box', { timeout: 240_000 }, async (t) => {
   const missing = chromiumMissing();
   if (missing) return t.skip(missing);
-  const dir = mkdtempSync(join(tmpdir(), 'delineate-e2e-rerun-'));
-  const env = { models: process.env.DELINEATE_MODELS, home: process.env.DELINEATE_HOME };
-  process.env.DELINEATE_MODELS = join(dir, 'no-models'); // no weights: the atlas backend
-  process.env.DELINEATE_HOME = join(dir, 'home');
-  const staticDir = buildRenderer();
-  const archive = await makeBatchArchive(dir, { count: 1 });
-  const service = createEngineService({ dbPath: archive.dbFile, archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
-  const bridge = await startBridge({ service, staticDir });
-  const context = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
-  t.after(async () => {
-    await context.close();
-    await bridge.close();
-    service.close();
-    for (const [k, v] of [['DELINEATE_MODELS', env.models], ['DELINEATE_HOME', env.home]] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(staticDir, { recursive: true, force: true });
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(bridge.url);
+  const { archive, service, page, pageErrors } = await openReviewHarness(t, 'delineate-e2e-rerun-', 1);
 
   const [a] = archive.series as [string];
   await page.click('[data-tab="runs"]');

@@ -8,44 +8,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startBridge } from '../../electron/bridge/server.js';
-import { createEngineService } from '../../electron/engine/service.js';
-import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from '../../electron/engine/service-ports.js';
 import { readRtstruct } from '../../electron/engine/rtstruct/read.js';
-import { makeBatchArchive, TEMPLATE_SET } from '../integration/jobs/archive.js';
-import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './harness.js';
+import { TEMPLATE_SET } from '../integration/jobs/archive.js';
+import { chromiumMissing } from './harness.js';
+import { openReviewHarness } from './review-harness.js';
 
 test('run two series from the UI, watch progress, review, approve one structure and reject another, export approved only', { timeout: 240_000 }, async (t) => {
   const missing = chromiumMissing();
   if (missing) return t.skip(missing);
-  const dir = mkdtempSync(join(tmpdir(), 'delineate-e2e-review-'));
-  const env = { models: process.env.DELINEATE_MODELS, home: process.env.DELINEATE_HOME };
-  process.env.DELINEATE_MODELS = join(dir, 'no-models'); // no weights: the atlas backend
-  process.env.DELINEATE_HOME = join(dir, 'home');
-  const staticDir = buildRenderer();
-  const archive = await makeBatchArchive(dir, { count: 2 });
-  const service = createEngineService({ dbPath: archive.dbFile, archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
-  const bridge = await startBridge({ service, staticDir });
-  const context = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
-  t.after(async () => {
-    await context.close();
-    await bridge.close();
-    service.close();
-    for (const [k, v] of [['DELINEATE_MODELS', env.models], ['DELINEATE_HOME', env.home]] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(staticDir, { recursive: true, force: true });
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(bridge.url);
+  const { dir, archive, service, page, pageErrors } = await openReviewHarness(t, 'delineate-e2e-review-', 2);
 
   const [a, b] = archive.series as [string, string];
   await page.click('[data-tab="runs"]');
