@@ -8,8 +8,10 @@
  * Node code.
  */
 import type { ErrorPayload } from './engine/errors.js';
+import { ApiValidationError, empty, obj, optString, points, positiveInt, string, stringMap, strings, type Validator } from './api-validate.js';
 
 export type { ErrorPayload };
+export { ApiValidationError };
 export type Vec3 = [number, number, number];
 export type Mat3 = [number, number, number, number, number, number, number, number, number];
 
@@ -262,72 +264,6 @@ export type PreloadApi = { [M in ApiMethod]: (req: ApiRequest<M>) => Promise<Api
 };
 
 // ---- validation: every request is checked where it enters the main process or the bridge ----
-
-export class ApiValidationError extends Error {
-  override readonly name = 'ApiValidationError';
-}
-
-type Validator<T> = (x: unknown) => T;
-
-function obj(x: unknown, method: string): Record<string, unknown> {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) {
-    throw new ApiValidationError(`${method}: request must be an object`);
-  }
-  return x as Record<string, unknown>;
-}
-
-function string(o: Record<string, unknown>, key: string, method: string): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v.length === 0 || v.length > 4096) {
-    throw new ApiValidationError(`${method}: '${key}' must be a non-empty string`);
-  }
-  return v;
-}
-
-function strings(o: Record<string, unknown>, key: string, method: string): string[] {
-  const v = o[key];
-  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s.length === 0)) {
-    throw new ApiValidationError(`${method}: '${key}' must be an array of non-empty strings`);
-  }
-  return v as string[];
-}
-
-function optString(o: Record<string, unknown>, key: string, method: string): string | undefined {
-  return o[key] === undefined ? undefined : string(o, key, method);
-}
-
-function empty(x: unknown, method: string): Record<string, never> {
-  const o = obj(x, method);
-  if (Object.keys(o).length > 0) throw new ApiValidationError(`${method}: takes no arguments`);
-  return {};
-}
-
-function points(o: Record<string, unknown>, key: string, method: string): Vec3[] {
-  const v = o[key];
-  const ok =
-    Array.isArray(v) &&
-    v.length === 6 &&
-    v.every((p) => Array.isArray(p) && p.length === 3 && p.every((c) => typeof c === 'number' && Number.isFinite(c)));
-  if (!ok) throw new ApiValidationError(`${method}: '${key}' must be six [x, y, z] points of finite numbers (LPS mm)`);
-  return (v as Vec3[]).map((p) => [p[0], p[1], p[2]]);
-}
-
-function stringMap(o: Record<string, unknown>, key: string, method: string): Record<string, string> {
-  const v = o[key];
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ApiValidationError(`${method}: '${key}' must be an object`);
-  const out: Record<string, string> = {};
-  for (const [k, s] of Object.entries(v)) {
-    if (typeof s !== 'string' || s.length === 0) throw new ApiValidationError(`${method}: '${key}.${k}' must be a non-empty string`);
-    out[k] = s;
-  }
-  return out;
-}
-
-function positiveInt(o: Record<string, unknown>, key: string, method: string): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ApiValidationError(`${method}: '${key}' must be a positive integer`);
-  return v;
-}
 
 function memberKey(o: Record<string, unknown>, method: string): TemplateMemberKey {
   return { set: string(o, 'set', method), structure: string(o, 'structure', method), seriesUid: string(o, 'seriesUid', method) };
