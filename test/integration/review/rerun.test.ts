@@ -6,14 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEvents } from '../../../electron/api.js';
 import { API_METHODS } from '../../../electron/api.js';
 import { main } from '../../../electron/cli/main.js';
-import { createEngineService } from '../../../electron/engine/service.js';
-import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from '../../../electron/engine/service-ports.js';
 import { readPart10, seqOf, strOf } from '../../../electron/engine/rtstruct/dcmjs.js';
 import { exportResultsRtstruct } from '../../../electron/engine/rtstruct/export.js';
 import { auditTrail } from '../../../electron/engine/audit/audit.js';
@@ -21,7 +17,8 @@ import { openDatabase } from '../../../electron/engine/store/db.js';
 import { getResultMask, getResults } from '../../../electron/engine/store/results.js';
 import { getSeriesGeometry } from '../../../electron/engine/store/archive.js';
 import { voxelToPatient, type Vec3 } from '../../../electron/engine/volume/geometry.js';
-import { makeBatchArchive, STRUCTURES, TEMPLATE_SET } from '../jobs/archive.js';
+import { STRUCTURES, TEMPLATE_SET } from '../jobs/archive.js';
+import { openReviewService } from './harness.js';
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -56,20 +53,7 @@ function outsideBox(db: ReturnType<typeof openDatabase>, seriesUid: string, mask
 }
 
 test('re-run one structure with a shifted box (api) and with extreme points (CLI)', { timeout: 240_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'delineate-rerun-'));
-  const env = { models: process.env.DELINEATE_MODELS, home: process.env.DELINEATE_HOME };
-  process.env.DELINEATE_MODELS = join(dir, 'no-models'); // the weight-free atlas backend
-  process.env.DELINEATE_HOME = join(dir, 'home');
-  const archive = await makeBatchArchive(dir, { count: 1 });
-  const service = createEngineService({ dbPath: archive.dbFile, archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
-  t.after(() => {
-    service.close();
-    if (env.models === undefined) delete process.env.DELINEATE_MODELS;
-    else process.env.DELINEATE_MODELS = env.models;
-    if (env.home === undefined) delete process.env.DELINEATE_HOME;
-    else process.env.DELINEATE_HOME = env.home;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, archive, service } = await openReviewService(t, 'delineate-rerun-', 1);
   const finished = new Promise<ApiEvents['runProgress']>((ok) =>
     service.on('runProgress', (p) => {
       if (p.status === 'done' || p.status === 'cancelled') ok(p);

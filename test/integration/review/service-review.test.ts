@@ -6,33 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEvents } from '../../../electron/api.js';
-import { createEngineService } from '../../../electron/engine/service.js';
-import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from '../../../electron/engine/service-ports.js';
 import { readRtstruct } from '../../../electron/engine/rtstruct/read.js';
 import { readPart10, seqOf, strOf } from '../../../electron/engine/rtstruct/dcmjs.js';
 import { auditTrail } from '../../../electron/engine/audit/audit.js';
 import { openDatabase } from '../../../electron/engine/store/db.js';
-import { makeBatchArchive, STRUCTURES, TEMPLATE_SET } from '../jobs/archive.js';
+import { STRUCTURES, TEMPLATE_SET } from '../jobs/archive.js';
+import { openReviewService } from './harness.js';
 
 test('run two series from the api, review, approve one structure on both, reject another, export approved only', { timeout: 180_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'delineate-review-'));
-  const env = { models: process.env.DELINEATE_MODELS, home: process.env.DELINEATE_HOME };
-  process.env.DELINEATE_MODELS = join(dir, 'no-models'); // the weight-free atlas backend
-  process.env.DELINEATE_HOME = join(dir, 'home');
-  const archive = await makeBatchArchive(dir, { count: 2 });
-  const service = createEngineService({ dbPath: archive.dbFile, archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
-  t.after(() => {
-    service.close();
-    if (env.models === undefined) delete process.env.DELINEATE_MODELS;
-    else process.env.DELINEATE_MODELS = env.models;
-    if (env.home === undefined) delete process.env.DELINEATE_HOME;
-    else process.env.DELINEATE_HOME = env.home;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, archive, service } = await openReviewService(t, 'delineate-review-', 2);
 
   const events: ApiEvents['runProgress'][] = [];
   const finished = new Promise<ApiEvents['runProgress']>((ok) =>
