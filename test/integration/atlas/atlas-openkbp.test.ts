@@ -2,7 +2,8 @@
  * The atlas backend on real head-and-neck CT (OpenKBP): patient 4 as the query, patients 13 and 34
  * as templates, 7 OARs, localization then segmentation on worker threads. Thresholds sit a little
  * below what this exact run measured (deterministic: seeded sampling): mean box IoU 0.612 measured
- * -> asserted >= 0.57 (from points-only templates 0.585 -> >= 0.54); mean Dice 0.743 -> >= 0.69.
+ * -> asserted >= 0.57 (from points-only templates 0.585 -> >= 0.54); mean Dice 0.765 -> >= 0.73
+ * (0.743 before the intensity refinement).
  * The full leave-one-out evaluation is `npm run bench -- atlas`.
  */
 import { test } from 'node:test';
@@ -13,7 +14,7 @@ import { requireData } from '../../helpers/data.js';
 import { binary, diceOf, loadCase, referenceBox, templatesFrom } from './openkbp.js';
 
 const MIN_MEAN_BOX_IOU = 0.57;
-const MIN_MEAN_DICE = 0.69;
+const MIN_MEAN_DICE = 0.73;
 const MIN_MEAN_BOX_IOU_POINTS = 0.54;
 
 test('atlas localizer and segmenter on OpenKBP: query pt_4 from templates pt_13 and pt_34', async (t) => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { boxFromPoints, confidenceOf, flagBox, lpsAxesOf, median, medianPoints } from '../../../electron/engine/localize/atlas/fuse.js';
 import { fuseMasks } from '../../../electron/engine/segment/atlas/fuse-masks.js';
 import { localNcc } from '../../../electron/engine/registration/local-ncc.js';
+import { refineWithIntensity } from '../../../electron/engine/segment/atlas/intensity-refine.js';
 import type { TemplateJobResult } from '../../../electron/engine/registration/template-job.js';
 import type { Vec3 } from '../../../electron/engine/volume/geometry.js';
 
@@ -92,4 +93,23 @@ test('local NCC is 1 for an affine copy of the image and -1 for its negative', (
   const lc = localNcc(a, c, dims, [1.5, 1.5, 1.5]);
   assert.ok(Math.abs(lb[200]! - 1) < 1e-3, `lncc ${lb[200]}`);
   assert.ok(Math.abs(lc[200]! + 1) < 1e-3, `lncc ${lc[200]}`);
+});
+
+test('intensity refinement moves a prior that is 4 voxels off back onto the bone the query shows', () => {
+  // A 200-voxel line of soft tissue (40 HU) with bone (1000 HU) at 40..59; the atlas prior is
+  // shifted 4 voxels to 44..63 (0.6 there, 0.35 on the 4-voxel ramps either side, 0.05 elsewhere).
+  const hu = new Float32Array(200).fill(40);
+  for (let n = 40; n < 60; n++) hu[n] = 1000;
+  const prior = new Float32Array(200).fill(0.05);
+  for (let n = 40; n < 68; n++) prior[n] = n < 44 || n >= 64 ? 0.35 : 0.6;
+  prior[0] = 0; // beyond every template's reach
+  prior[199] = 1;
+  const post = refineWithIntensity(prior, hu, { binHu: 10, smoothHu: 20 });
+  const inside = [...post].flatMap((p, n) => (p >= 0.5 ? [n] : []));
+  assert.deepEqual(inside, [...Array.from({ length: 20 }, (_, n) => 40 + n), 199]);
+  assert.equal(post[0], 0, 'no template reached voxel 0: it stays out whatever its HU');
+  assert.equal(post[199], 1, 'a certain prior stays certain');
+  // The prior alone, at the same cut-off, keeps the 4-voxel shift.
+  assert.deepEqual([...prior].flatMap((p, n) => (p >= 0.5 ? [n] : [])), [...Array.from({ length: 20 }, (_, n) => 44 + n), 199]);
+  assert.throws(() => refineWithIntensity(prior, hu.subarray(1), { binHu: 10, smoothHu: 20 }), /200 prior voxels, 199 CT voxels/);
 });

@@ -4,7 +4,9 @@
  * averaging memberships (a majority vote when masks are binary: a voxel is in when at least half of
  * the templates put it there, the usual multi-atlas fusion of platipy and Iglesias & Sabuncu, Med
  * Image Anal 2015), by default weighted per voxel by the local NCC of each warped template CT with
- * the query, then reduced to its largest connected component. Structures whose templates only have
+ * the query. The fused membership is then a spatial prior for the query's own HU (intensity-refine.ts:
+ * the posterior of an intensity model estimated on this query, thresholded at 0.5), and the result is
+ * reduced to its largest connected component. Structures whose templates only have
  * extreme points cannot be propagated: the request is refused with a message that names them and
  * points to MedSAM.
  */
@@ -18,7 +20,8 @@ import type { ModelRef } from '../../localize/localizer.js';
 import type { SegmentedStructure, Segmenter, SegmentRequest } from '../segmenter.js';
 import { countNonZero } from '../../metrics/masks.js';
 import { keepLargestComponents } from '../cleanup.js';
-import { fuseMasks } from './fuse-masks.js';
+import { fusedMembership, fuseMasks } from './fuse-masks.js';
+import { refineWithIntensity } from './intensity-refine.js';
 
 export class AtlasSegmenter implements Segmenter {
   readonly name = 'atlas';
@@ -83,7 +86,10 @@ export class AtlasSegmenter implements Segmenter {
     results.forEach((r, n) => this.cache.set(req.seriesUid, groups[n]!.seriesUid, this.options, r.transforms));
     const o = this.options;
     return req.structures.map((s) => {
-      const fused = fuseMasks(s.name, req.volume, results, o.fusionThreshold, o.fusionLocalSigmaMm > 0 ? o.fusionLocalBeta : 0);
+      const beta = o.fusionLocalSigmaMm > 0 ? o.fusionLocalBeta : 0;
+      let membership = fusedMembership(s.name, req.volume, results, beta);
+      if (o.intensityRefine) membership = refineWithIntensity(membership, req.volume.data, { binHu: o.intensityBinHu, smoothHu: o.intensitySmoothHu });
+      const fused = fuseMasks(s.name, req.volume, results, o.intensityRefine ? o.intensityThreshold : o.fusionThreshold, beta, membership);
       if (o.fusionLargestComponent && fused.voxels > 0) {
         keepLargestComponents(fused.mask, [...req.volume.dims], 1);
         fused.voxels = countNonZero(fused.mask);

@@ -3,25 +3,32 @@
  * after trilinear pulling), thresholded at 0.5. With binary template masks and one vote per
  * template this is majority voting; partial-volume memberships at the border break ties smoothly.
  * With beta > 0 and templates that carry a local similarity map, the average is weighted per voxel
- * (locally weighted voting, see fuseLocallyWeighted).
+ * (locally weighted voting, see fuseLocallyWeighted). The segmenter may refine the membership with
+ * the query's HU (intensity-refine.ts) before fuseMasks thresholds it.
  */
 import type { Volume } from '../../volume/volume.js';
 import type { StructureFlag } from '../../localize/localizer.js';
 import type { TemplateJobResult } from '../../registration/template-job.js';
 import type { SegmentedStructure } from '../segmenter.js';
 
-export function fuseMasks(name: string, volume: Volume, results: TemplateJobResult[], threshold = 0.5, beta = 0): SegmentedStructure {
+/**
+ * The fused membership of one structure on the query grid, 0..1 per voxel: the templates' mean
+ * membership, or with beta > 0 and similarity maps their locally weighted mean.
+ */
+export function fusedMembership(name: string, volume: Volume, results: TemplateJobResult[], beta = 0): Float32Array {
   const [nx, ny, nz] = volume.dims;
-  const n = nx * ny * nz;
-  const sum = new Float32Array(n);
+  const sum = new Float32Array(nx * ny * nz);
   const local = beta > 0 && results.some((r) => r.structures.some((x) => x.name === name && x.mask?.similarity));
-  if (local) fuseLocallyWeighted(name, volume, results, beta, sum);
-  const votes: { mask: { lo: number[]; dims: number[]; prob: Uint8Array } | undefined; ncc: number }[] = [];
+  if (local) {
+    fuseLocallyWeighted(name, volume, results, beta, sum);
+    return sum;
+  }
+  let count = 0;
   for (const r of results) {
     const s = r.structures.find((x) => x.name === name);
     if (!s) continue;
-    votes.push({ mask: s.mask ? { lo: s.mask.crop.lo, dims: s.mask.crop.dims, prob: s.mask.prob } : undefined, ncc: s.ncc });
-    if (!s.mask || local) continue; // no mask: the structure maps outside the query, a vote for background
+    count++;
+    if (!s.mask) continue; // no mask: the structure maps outside the query, a vote for background
     const { lo, dims } = s.mask.crop;
     let idx = 0;
     for (let k = 0; k < dims[2]; k++) {
@@ -31,13 +38,30 @@ export function fuseMasks(name: string, volume: Volume, results: TemplateJobResu
       }
     }
   }
+  if (count > 1) for (let q = 0; q < sum.length; q++) sum[q] = sum[q]! / count;
+  return sum;
+}
+
+/**
+ * The fused mask at `threshold`, with its confidence (local NCC times the templates' agreement with
+ * the fused mask) and flags. `membership` replaces the fused membership (an intensity-refined one).
+ */
+export function fuseMasks(name: string, volume: Volume, results: TemplateJobResult[], threshold = 0.5, beta = 0, membership?: Float32Array): SegmentedStructure {
+  const [nx, ny, nz] = volume.dims;
+  const n = nx * ny * nz;
+  const p = membership ?? fusedMembership(name, volume, results, beta);
+  const votes: { mask: { lo: number[]; dims: number[]; prob: Uint8Array } | undefined; ncc: number }[] = [];
+  for (const r of results) {
+    const s = r.structures.find((x) => x.name === name);
+    if (!s) continue;
+    votes.push({ mask: s.mask ? { lo: s.mask.crop.lo, dims: s.mask.crop.dims, prob: s.mask.prob } : undefined, ncc: s.ncc });
+  }
   const count = Math.max(1, votes.length);
   const mask = new Uint8Array(n);
   let voxels = 0;
   let touches = false;
-  const scale = local ? 1 : count;
   for (let q = 0; q < n; q++) {
-    if (sum[q]! / scale >= threshold) {
+    if (p[q]! >= threshold) {
       mask[q] = 1;
       voxels++;
       const k = Math.floor(q / (nx * ny));
