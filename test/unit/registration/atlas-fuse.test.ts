@@ -104,7 +104,7 @@ test('intensity refinement moves a prior that is 4 voxels off back onto the bone
   for (let n = 40; n < 68; n++) prior[n] = n < 44 || n >= 64 ? 0.35 : 0.6;
   prior[0] = 0; // beyond every template's reach
   prior[199] = 1;
-  const post = refineWithIntensity(prior, hu, { binHu: 10, smoothHu: 20 });
+  const post = refineWithIntensity(Float32Array.from(prior), hu, { binHu: 10, smoothHu: 20 });
   const inside = [...post].flatMap((p, n) => (p >= 0.5 ? [n] : []));
   assert.deepEqual(inside, [...Array.from({ length: 20 }, (_, n) => 40 + n), 199]);
   assert.equal(post[0], 0, 'no template reached voxel 0: it stays out whatever its HU');

@@ -87,8 +87,8 @@ export class AtlasSegmenter implements Segmenter {
     const o = this.options;
     return req.structures.map((s) => {
       const beta = o.fusionLocalSigmaMm > 0 ? o.fusionLocalBeta : 0;
-      let membership = fusedMembership(s.name, req.volume, results, beta);
-      if (o.intensityRefine) membership = refineWithIntensity(membership, req.volume.data, { binHu: o.intensityBinHu, smoothHu: o.intensitySmoothHu });
+      const membership = fusedMembership(s.name, req.volume, results, beta);
+      if (o.intensityRefine) refineWithIntensity(membership, req.volume.data, { binHu: o.intensityBinHu, smoothHu: o.intensitySmoothHu });
       const fused = fuseMasks(s.name, req.volume, results, o.intensityRefine ? o.intensityThreshold : o.fusionThreshold, beta, membership);
       if (o.fusionLargestComponent && fused.voxels > 0) {
         keepLargestComponents(fused.mask, [...req.volume.dims], 1);
