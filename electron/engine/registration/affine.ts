@@ -271,24 +271,32 @@ export function registerAffine(fixed: Image, moving: Image, opts: AffineOptions 
   let evaluations = 0;
   const built = levels.map((s) => ({ s, lv: undefined as Level | undefined }));
   const levelAt = (n: number): Level => (built[n]!.lv ??= makeLevel(fixed, moving, built[n]!.s, samples, centre, region));
-  if (opts.init) {
-    // Local refinement: affine stage only, from the given transform (t = b - c + A c).
-    const m = opts.init;
-    let a = [m[0]!, m[1]!, m[2]!, m[4]!, m[5]!, m[6]!, m[8]!, m[9]!, m[10]!];
-    let t: Vec3 = [0, 1, 2].map((r) => m[r * 4 + 3]! - centre[r]! + a[r * 3]! * centre[0] + a[r * 3 + 1]! * centre[1] + a[r * 3 + 2]! * centre[2]) as Vec3;
-    const affScales = [...new Array<number>(9).fill(LEVER_MM / 2), 1, 1, 1];
+  /** The affine stage over every level, from (a, t); `lever` scales the matrix entries' steps. */
+  const affineStages = (a0: number[], t0: Vec3, lever: number): { a: number[]; t: Vec3; ncc: number; evals: number } => {
+    const scales = [...new Array<number>(9).fill(lever), 1, 1, 1];
+    let p = [...a0, ...t0];
+    let best = 0;
+    let evals = 0;
     for (let n = 0; n < levels.length; n++) {
       const lv = levelAt(n);
       const s = built[n]!.s;
-      const evalAff = (p: number[], wantGrad: boolean): { ncc: number; grad: number[] } =>
-        nccAndGradient(lv, p.slice(0, 9), [p[9]!, p[10]!, p[11]!], centre, wantGrad);
-      const res = optimise(evalAff, [...a, ...t], affScales, 0.5 * s, 0.05 * s, opts.affineIterations ?? 60, opts.checkpoint);
-      a = res.p.slice(0, 9);
-      t = [res.p[9]!, res.p[10]!, res.p[11]!];
-      ncc = res.ncc;
-      evaluations += res.evals;
+      const evalAff = (q: number[], wantGrad: boolean): { ncc: number; grad: number[] } =>
+        nccAndGradient(lv, q.slice(0, 9), [q[9]!, q[10]!, q[11]!], centre, wantGrad);
+      const res = optimise(evalAff, p, scales, 0.5 * s, 0.05 * s, opts.affineIterations ?? 60, opts.checkpoint);
+      p = res.p;
+      best = res.ncc;
+      evals += res.evals;
     }
-    return { matrix: centredAffine(a, centre, t), ncc, evaluations };
+    return { a: p.slice(0, 9), t: [p[9]!, p[10]!, p[11]!], ncc: best, evals };
+  };
+  if (opts.init) {
+    // Local refinement: affine stage only, from the given transform (t = b - c + A c).
+    const m = opts.init;
+    const a = [m[0]!, m[1]!, m[2]!, m[4]!, m[5]!, m[6]!, m[8]!, m[9]!, m[10]!];
+    const t: Vec3 = [0, 1, 2].map((r) => m[r * 4 + 3]! - centre[r]! + a[r * 3]! * centre[0] + a[r * 3 + 1]! * centre[1] + a[r * 3 + 2]! * centre[2]) as Vec3;
+    // Matrix entries move half as freely as in the global stage: the init is already affine.
+    const r = affineStages(a, t, LEVER_MM / 2);
+    return { matrix: centredAffine(r.a, centre, r.t), ncc: r.ncc, evaluations: evaluations + r.evals };
   }
   const mcentre = centreOfMass(moving, 0.001);
   let angles: Vec3 = [0, 0, 0];
@@ -336,18 +344,11 @@ export function registerAffine(fixed: Image, moving: Image, opts: AffineOptions 
   }
   a = eulerToMatrix(angles[0], angles[1], angles[2]);
   if (!opts.rigidOnly) {
-    const affScales = [...new Array<number>(9).fill(LEVER_MM), 1, 1, 1];
-    for (let n = 0; n < levels.length; n++) {
-      const lv = levelAt(n);
-      const s = built[n]!.s;
-      const evalAff = (p: number[], wantGrad: boolean): { ncc: number; grad: number[] } =>
-        nccAndGradient(lv, p.slice(0, 9), [p[9]!, p[10]!, p[11]!], centre, wantGrad);
-      const res = optimise(evalAff, [...a, ...t], affScales, 0.5 * s, 0.05 * s, opts.affineIterations ?? 60, opts.checkpoint);
-      a = res.p.slice(0, 9);
-      t = [res.p[9]!, res.p[10]!, res.p[11]!];
-      ncc = res.ncc;
-      evaluations += res.evals;
-    }
+    const r = affineStages(a, t, LEVER_MM);
+    a = r.a;
+    t = r.t;
+    ncc = r.ncc;
+    evaluations += r.evals;
   }
   return { matrix: centredAffine(a, centre, t), ncc, evaluations };
 }
