@@ -13,7 +13,7 @@ interface DimseResponse {
   getStatus(): number;
   getErrorComment?(): string | undefined;
 }
-interface DimseRequest {
+export interface DimseRequest {
   on(event: 'response', cb: (r: DimseResponse) => void): void;
 }
 interface DimseClient {
@@ -35,6 +35,8 @@ dimse.log.setLevel('silent');
 
 export interface SendOptions {
   signal?: AbortSignal;
+  /** Bound on the whole association, ms (default: the destination's timeout x (2 + requests)). */
+  totalMs?: number;
 }
 
 /** PS3.8 Table 9-21: A-ASSOCIATE-RJ source and reason. */
@@ -62,9 +64,10 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(4, '0').toUpperCase()}`;
 }
 
-/** Runs one association with `requests`, resolving when it is released. */
-function associate(dest: Destination, requests: DimseRequest[], opts: SendOptions): Promise<void> {
+/** Runs one association with `requests`, resolving when it is released (query.ts uses it for C-FIND and C-MOVE). */
+export function associate(dest: Destination, requests: DimseRequest[], opts: SendOptions): Promise<void> {
   const peer = formatDestination(dest);
+  const totalMs = opts.totalMs ?? dest.timeoutMs * (2 + requests.length);
   return new Promise<void>((resolve, reject) => {
     const client = new dimse.Client();
     for (const r of requests) client.addRequest(r);
@@ -95,8 +98,8 @@ function associate(dest: Destination, requests: DimseRequest[], opts: SendOption
       } catch {
         // nothing to abort
       }
-      finish(new DelineateError('network', `no answer from ${peer} within ${Math.round((dest.timeoutMs * (2 + requests.length)) / 1000)} s`, { destination: peer }));
-    }, dest.timeoutMs * (2 + requests.length));
+      finish(new DelineateError('network', `no answer from ${peer} within ${Math.round(totalMs / 1000)} s`, { destination: peer }));
+    }, totalMs);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     client.on('associationRejected', (r) => finish(new DelineateError('network', `${peer} refused the association (${describeReject(r as object)})`, { destination: peer })));
     client.on('networkError', (e) => {

@@ -28,7 +28,15 @@ export interface ExportResultsOptions {
   warn?: (message: string) => void;
   /** Who exports: when given, each exported structure gets an 'exported' audit entry (audit/audit.ts). */
   actor?: string;
+  /**
+   * Sent before any review (the DICOM node's send-now rules): StructureSetLabel starts with
+   * UNREVIEWED and every ROI Description with 'UNREVIEWED PROPOSAL', so the TPS shows what it is.
+   */
+  proposal?: boolean;
 }
+
+export const PROPOSAL_LABEL = 'UNREVIEWED';
+export const PROPOSAL_NOTE = 'UNREVIEWED PROPOSAL: automatic contours, not approved by a reviewer.';
 
 function styleOf(name: string, db: Db): { color: string; interpretedType: string } {
   const row = db.prepare('SELECT color, interpreted_type FROM structures WHERE name = ?').get(name) as
@@ -91,11 +99,13 @@ export function exportResultsRtstruct(db: Db, seriesUid: string, out: string, op
       contours: rings,
       generationAlgorithm: edited ? 'MANUAL' : 'AUTOMATIC',
       generationDescription: gen.length > 64 ? gen.slice(0, 64) : gen,
-      ...(summary ? { description: summary } : {}),
+      ...(opts.proposal ? { description: `${PROPOSAL_NOTE}${summary ? ` ${summary}` : ''}`.slice(0, 1024) } : summary ? { description: summary } : {}),
     };
   });
   const description = `Delineate (MedLSAM) template set ${set}; models ${[...models].map(([n, h]) => `${n} sha256:${h}`).join(', ') || 'none recorded'}`;
-  const written = finish(db, out, series, structures, set.slice(0, 16), description, opts);
+  // StructureSetLabel is SH: at most 16 characters (PS3.5 6.2).
+  const label = opts.proposal ? `${PROPOSAL_LABEL} ${set}`.slice(0, 16) : set.slice(0, 16);
+  const written = finish(db, out, series, structures, label, opts.proposal ? `${PROPOSAL_NOTE} ${description}` : description, opts);
   if (opts.actor !== undefined) {
     auditExport(db, { actor: opts.actor, seriesUid, templateSet: set, structures: chosen.map((r) => r.structure), target: written.out, sopInstanceUid: written.sopInstanceUid });
   }
