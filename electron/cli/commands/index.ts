@@ -21,6 +21,7 @@ import { templateDeriveCommand } from './template-derive.js';
 import { templateListCommand } from './template-list.js';
 import { listenCommand } from './listen.js';
 import { nodeStatusCommand } from './node-status.js';
+import { pullCommand } from './pull.js';
 
 export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, reviewRerunCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
-COMMANDS.push(listenCommand, nodeStatusCommand);
+COMMANDS.push(listenCommand, nodeStatusCommand, pullCommand);

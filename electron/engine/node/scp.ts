@@ -182,9 +182,11 @@ export class StoreReceiver {
       private outcome: AssociationOutcome = 'dropped';
       private counts = { stored: 0, refused: 0 };
       private readonly partials = new Map<CStoreRequest, Partial>();
+      private readonly conn: Socket | TLSSocket;
 
       constructor(socket: Socket | TLSSocket, opts: object) {
         super(socket, opts);
+        this.conn = socket;
         this.peer.address = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
         socket.on('close', () => {
           for (const p of this.partials.values()) {
@@ -220,12 +222,15 @@ export class StoreReceiver {
       }
 
       override associationReleaseRequested(): void {
+        if (this.outcome === 'aborted') return;
         this.outcome = 'released';
         this.sendAssociationReleaseResponse();
       }
 
+      /** A-ABORT ends the association at once (PS3.8 7.3): nothing after it is read; in-flight instances are dropped unacknowledged. */
       override abort(): void {
         this.outcome = 'aborted';
+        this.conn.destroy();
       }
 
       override cEchoRequest(request: CEchoRequest, callback: (r: DimseTypes.responses.CEchoResponse) => void): void {
