@@ -191,6 +191,78 @@ export interface ReviewInfo {
 
 export type ReviewDecision = 'approved' | 'rejected' | 'pending';
 
+// ---- DICOM node (engine/node) and PACS search (engine/dimse/query) ----
+
+export interface NodeConfig {
+  aeTitle: string;
+  port: number;
+  /** Address to listen on (default every interface). */
+  bind?: string;
+  /** Seconds without a new instance after which a series is complete (default 30). */
+  quietSeconds?: number;
+  /** The rules as JSON text (engine/node/rules.ts); absent: import only. */
+  rules?: string;
+  /** Force a contouring backend ('atlas' works without models). */
+  backend?: string;
+}
+
+export interface NodeAssociationInfo {
+  id: number;
+  callingAe: string;
+  calledAe: string;
+  address: string;
+  startedAt: string;
+  endedAt: string | null;
+  outcome: string;
+  detail: string;
+  stored: number;
+  refused: number;
+}
+
+export interface NodeSeriesInfo {
+  seriesUid: string;
+  studyUid: string;
+  callingAe: string;
+  instances: number;
+  interrupted: boolean;
+  status: string;
+  rule: string;
+  detail: string;
+  importedAt: string | null;
+}
+
+export interface NodeJobInfo {
+  id: number;
+  seriesUid: string;
+  rule: string;
+  templateSet: string;
+  destination: string;
+  sendMode: 'now' | 'after-approval';
+  status: string;
+  attempts: number;
+  nextAttemptMs: number;
+  lastError: string;
+  sentAt: string | null;
+}
+
+export interface NodeStatusInfo {
+  /** The node this service runs, or null when stopped. */
+  running: { aeTitle: string; port: number; bind: string | null; rules: number } | null;
+  associations: NodeAssociationInfo[];
+  series: NodeSeriesInfo[];
+  jobs: NodeJobInfo[];
+  failedSends: NodeJobInfo[];
+}
+
+export interface PacsStudy {
+  studyUid: string;
+  patientId: string;
+  patientName: string;
+  studyDate: string;
+  studyDescription: string;
+  series: Array<{ seriesUid: string; modality: string; seriesDescription: string; instances: number | null }>;
+}
+
 export interface DelineateApi {
   importPaths(req: { paths: string[] }): Promise<ImportResult>;
   listSeries(req: Record<string, never>): Promise<{ series: SeriesSummary[] }>;
@@ -225,6 +297,14 @@ export interface DelineateApi {
   exportRtstruct(req: { seriesUid: string; templateSet?: string; approvedOnly: true; outPath: string; reviewer?: string }): Promise<{ out: string; sopInstanceUid: string; structures: string[] }>;
   /** Re-segments one structure with an edited box [min, max] or six extreme points (LPS mm); audited, review back to pending. */
   rerunStructure(req: { seriesUid: string; templateSet: string; structure: string; box?: [Vec3, Vec3]; extremePoints?: Vec3[]; reviewer: string }): Promise<{ structure: string; boxes: [Vec3, Vec3][]; voxels: number; volumeCc: number; reviewState: ReviewDecision }>;
+  /** Starts the DICOM node in the engine process (one at a time); rules are validated first. */
+  nodeStart(req: NodeConfig): Promise<NodeStatusInfo>;
+  nodeStop(req: Record<string, never>): Promise<NodeStatusInfo>;
+  nodeStatus(req: Record<string, never>): Promise<NodeStatusInfo>;
+  /** Validates rules JSON text; the error names the field at fault. */
+  nodeValidateRules(req: { rules: string }): Promise<{ rules: number; allowedCallingAeTitles: string[] | null }>;
+  /** C-FIND on a PACS (AET@HOST:PORT or a saved destination name): studies with their series. */
+  pacsSearch(req: { from: string; patientId?: string; studyUid?: string; modality?: string }): Promise<{ studies: PacsStudy[] }>;
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -350,6 +430,30 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     if (!ok) throw new ApiValidationError(`${m}: 'box' must be [[x, y, z], [x, y, z]] (min, max; LPS mm)`);
     const [lo, hi] = v as [Vec3, Vec3];
     return { ...base, box: [[lo[0], lo[1], lo[2]], [hi[0], hi[1], hi[2]]] };
+  },
+  nodeStart: (x) => {
+    const m = 'nodeStart';
+    const o = obj(x, m);
+    const port = positiveInt(o, 'port', m);
+    if (port > 65535) throw new ApiValidationError(`${m}: 'port' must be 1-65535`);
+    const bind = optString(o, 'bind', m);
+    const rules = optString(o, 'rules', m);
+    const backend = optString(o, 'backend', m);
+    const q = o.quietSeconds;
+    if (q !== undefined && (typeof q !== 'number' || !Number.isFinite(q) || q < 0)) throw new ApiValidationError(`${m}: 'quietSeconds' must be a number of seconds >= 0`);
+    return { aeTitle: string(o, 'aeTitle', m), port, ...(bind ? { bind } : {}), ...(typeof q === 'number' ? { quietSeconds: q } : {}), ...(rules !== undefined ? { rules } : {}), ...(backend ? { backend } : {}) };
+  },
+  nodeStop: (x) => empty(x, 'nodeStop'),
+  nodeStatus: (x) => empty(x, 'nodeStatus'),
+  nodeValidateRules: (x) => ({ rules: string(obj(x, 'nodeValidateRules'), 'rules', 'nodeValidateRules') }),
+  pacsSearch: (x) => {
+    const m = 'pacsSearch';
+    const o = obj(x, m);
+    const patientId = optString(o, 'patientId', m);
+    const studyUid = optString(o, 'studyUid', m);
+    const modality = optString(o, 'modality', m);
+    if (!patientId === !studyUid) throw new ApiValidationError(`${m}: give exactly one of 'patientId' and 'studyUid'`);
+    return { from: string(o, 'from', m), ...(patientId ? { patientId } : {}), ...(studyUid ? { studyUid } : {}), ...(modality ? { modality } : {}) };
   },
 };
 

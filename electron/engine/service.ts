@@ -31,6 +31,7 @@ import {
 } from './store/templates.js';
 import { deriveFromLabelFile } from './service-derive.js';
 import { createReviewService } from './service-review.js';
+import { createNodeService } from './service-node.js';
 import { modelsSetupStatus } from './models/status.js';
 import type { Volume } from './volume/volume.js';
 
@@ -136,9 +137,11 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
 
   const review = createReviewService({ db, dbPath: opts.dbPath, emit: (p) => emit('runProgress', p) });
   const { cancelAll, ...reviewMethods } = review;
+  const { stopNode, ...nodeMethods } = createNodeService({ db, dbPath: opts.dbPath });
 
   const service: EngineService = {
     ...reviewMethods,
+    ...nodeMethods,
     async importPaths({ paths }) {
       const r = await opts.archive.importPaths(db, paths, {
         signal: controller.signal,
@@ -214,6 +217,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     },
     close() {
       cancelAll();
+      void stopNode();
       controller.abort();
       cache.clear();
       events.removeAllListeners();
