@@ -22,7 +22,7 @@ export const nodeStatusCommand: Command = {
     for (const r of s.series) lines.push(`  ${r.seriesUid}  ${r.status.padEnd(13)} ${String(r.instances).padStart(5)} instances  from ${r.callingAe || '?'}  rule ${r.rule || '(none)'}`);
     lines.push('jobs:');
     for (const j of s.jobs) lines.push(`  ${String(j.id).padStart(4)}  ${j.status.padEnd(17)} ${j.seriesUid}  rule ${j.rule} -> ${j.destination}${j.lastError ? `  last error: ${j.lastError}` : ''}`);
-    lines.push(`failed sends: ${s.failedSends.length}`);
+    lines.push(`failed jobs and sends: ${s.failedSends.length}`);
     for (const j of s.failedSends) {
       lines.push(`  job ${j.id} ${j.status === 'failed' ? 'gave up' : `retrying (next ${new Date(j.nextAttemptMs).toISOString()})`} after ${j.attempts} attempts: ${j.lastError}`);
     }

@@ -22,7 +22,7 @@ import { parseDicomBytes } from '../dicom/parse.js';
 import { readHeader } from '../dicom/header.js';
 import { toErrorPayload } from '../errors.js';
 import { matchRule, type NodeRules, type SeriesAttributes } from './rules.js';
-import { StoreReceiver, type TlsOptions } from './scp.js';
+import { PARTIAL_PREFIX, StoreReceiver, type TlsOptions } from './scp.js';
 import { stepJob, DEFAULT_RETRY, type RetryPolicy } from './jobs.js';
 import {
   addJob,
@@ -157,7 +157,7 @@ export class DicomNode extends EventEmitter<{ event: [NodeEvent] }> {
   /** Files a crash left: `.part` files are deleted, renamed but unrecorded instances are recorded. */
   private recover(): void {
     const { db, incomingDir } = this.opts;
-    rmSync(join(incomingDir, '.partial'), { recursive: true, force: true });
+    removeStalePartials(incomingDir);
     const known = knownInstancePaths(db);
     let found = 0;
     const walk = (dir: string, depth: number): void => {
@@ -169,7 +169,7 @@ export class DicomNode extends EventEmitter<{ event: [NodeEvent] }> {
       }
       for (const e of entries) {
         const p = join(dir, e.name);
-        if (e.isDirectory() && depth < 2 && e.name !== '.partial') walk(p, depth + 1);
+        if (e.isDirectory() && depth < 2 && !e.name.startsWith(PARTIAL_PREFIX)) walk(p, depth + 1);
         else if (e.isFile() && depth === 2 && e.name.endsWith('.dcm') && !known.has(p)) {
           const h = readHeader(p, readFileSync(p), statSync(p).size, 0);
           if (h.kind === 'skip') continue;
@@ -262,6 +262,29 @@ export class DicomNode extends EventEmitter<{ event: [NodeEvent] }> {
       this.log(reason);
       this.emit('event', { type: 'series-import-failed', seriesUid: s.seriesUid, reason });
     }
+  }
+}
+
+/** Deletes the partial-instance folders of processes that no longer run (a crash mid-transfer). */
+export function removeStalePartials(incomingDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(incomingDir).filter((n) => n.startsWith(PARTIAL_PREFIX));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = Number(n.slice(PARTIAL_PREFIX.length));
+    let alive = pid === process.pid;
+    if (!alive && Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive) rmSync(join(incomingDir, n), { recursive: true, force: true });
   }
 }
 

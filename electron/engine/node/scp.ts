@@ -3,7 +3,7 @@
  * bind address and TLS are ours to set: dcmjs-dimse's Server listens on every interface).
  *
  * An instance is acknowledged only once it is durable: its data set is streamed, as received in the
- * accepted transfer syntax, behind a PS3.10 file meta header into `<incoming>/.partial/<random>.part`;
+ * accepted transfer syntax, behind a PS3.10 file meta header into `<incoming>/.partial-<pid>/<random>.part`;
  * when the last fragment arrives the file is fsynced, its header parsed (a malformed instance is
  * refused with a failure status, PS3.4 B.2.3, and deleted), renamed to
  * `<incoming>/<study>/<series>/<sop>.dcm`, the folder fsynced, recorded by the `onStored` hook, and
@@ -117,6 +117,9 @@ async function fsyncPath(path: string, flags: string): Promise<void> {
   }
 }
 
+/** `.partial-<pid>` folders hold instances being received; never acknowledged, so safe to delete once that process is gone. */
+export const PARTIAL_PREFIX = '.partial-';
+
 /** A path component from a UID (UIDs are digits and dots; anything else is replaced). */
 const safe = (uid: string): string => uid.replace(/[^0-9.]/g, '_') || 'unknown';
 
@@ -128,7 +131,8 @@ export class StoreReceiver {
 
   constructor(opts: ReceiverOptions) {
     this.opts = opts;
-    this.partialDir = join(opts.incomingDir, '.partial');
+    // Per process: a node and a `pull` may share the incoming folder, and each cleans up only its own.
+    this.partialDir = join(opts.incomingDir, PARTIAL_PREFIX + String(process.pid));
   }
 
   /** The port actually bound (useful with port 0). */

@@ -13,7 +13,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,8 +59,13 @@ if (!IN_NETNS) {
   dimse.log.setLevel('silent');
 
   const children: ChildProcess[] = [];
+  // Orthanc (the TPS and the PACS) lives for both tests, in its own folder removed after it stops.
+  const orthancDir = mkdtempSync(join(tmpdir(), 'delineate-node-orthanc-'));
+  const orthancProc = startOrthanc(orthancDir, { dicomPort: ORTHANC_DICOM, httpPort: ORTHANC_HTTP, modalities: { DELINEATE: ['DELINEATE', '127.0.0.1', PULL_PORT] } });
+  children.push(orthancProc);
   test.after(async () => {
     for (const c of children) await stop(c, 'SIGKILL');
+    rmSync(orthancDir, { recursive: true, force: true });
   });
 
   type Row = Record<string, string | number | null>;
@@ -95,9 +101,10 @@ if (!IN_NETNS) {
       writeFileSync(file, Buffer.from(await (await fetch(`http://127.0.0.1:${ORTHANC_HTTP}/instances/${id}/file`)).arrayBuffer()));
       const dump = spawnSync('/usr/bin/dcmdump', ['+P', '0020,000e', '+P', '3006,0002', '+P', '3006,0028', file], { encoding: 'utf8' }).stdout;
       // The first (0020,000e) is the RTSTRUCT's own series; the referenced CT series follows inside 3006,0014.
+      // dcmdump shortens long values with '...' and no closing bracket: descriptions are matched by their start.
       const series = [...dump.matchAll(/\(0020,000e\) UI \[([^\]]*)\]/g)].map((m) => m[1]!);
       const label = /\(3006,0002\) SH \[([^\]]*)\]/.exec(dump)?.[1] ?? '';
-      const roiDescriptions = [...dump.matchAll(/\(3006,0028\) ST \[([^\]]*)\]/g)].map((m) => m[1]!);
+      const roiDescriptions = [...dump.matchAll(/\(3006,0028\) ST \[([^\]\n]*)/g)].map((m) => m[1]!);
       out.push({ file, sop: tags.SOPInstanceUID!, refSeries: series.find((s) => s !== tags.SeriesInstanceUID) ?? '', label, roiDescriptions });
     }
     return out;
@@ -150,12 +157,13 @@ ds.save_as(sys.argv[2])`;
   }
 
   test('the node receives, imports, contours and sends; survives SIGKILL, drops, malformed input and a peer that is down', async (t: TestContext) => {
+    // Registered before the temporary folder's removal: the node stops writing there first.
+    let node: ReturnType<typeof startListen> | undefined;
+    t.after(() => (node ? stop(node.child, 'SIGKILL') : undefined));
     const dir = tempDir(t, 'delineate-node-');
     const data = dataDir();
     const archive = await makeNodeArchive(dir, data);
     const dbFile = archive.dbFile;
-    const orthancProc = startOrthanc(dir, { dicomPort: ORTHANC_DICOM, httpPort: ORTHANC_HTTP, modalities: { DELINEATE: ['DELINEATE', '127.0.0.1', PULL_PORT] } });
-    children.push(orthancProc);
     const rules = join(dir, 'rules.json');
     writeFileSync(
       rules,
@@ -170,7 +178,7 @@ ds.save_as(sys.argv[2])`;
       }),
     );
     const listenArgs = ['--aet', 'DELINEATE', '--port', String(NODE_PORT), '--rules', rules, '--quiet', '1.5', '--incomplete', '30', '--retry-base', '1', '--backend', 'atlas', '--db', dbFile];
-    let node = startListen(listenArgs);
+    node = startListen(listenArgs);
     children.push(node.child);
     await node.listening;
     await waitForPort(ORTHANC_DICOM);

@@ -69,7 +69,7 @@ test('SCP: acknowledged instances are in place with the data set as sent; nothin
     assert.equal(dataSetDump(got.path), dataSetDump(f.path), `data set of ${f.sopInstanceUid} unchanged`);
   }
   assert.match(spawnSync('/usr/bin/dcmdump', ['-q', '+P', '0002,0016', rec.stored[0]!.path], { encoding: 'utf8' }).stdout, /\[SENDER\]/, 'source AE title in the file meta');
-  assert.deepEqual(readdirSync(join(dir, 'incoming', '.partial')), []);
+  assert.deepEqual(readdirSync(join(dir, 'incoming', `.partial-${process.pid}`)), []);
   await new Promise((res) => setTimeout(res, 200));
   assert.deepEqual(rec.closed, ['released 4/0']);
 });
