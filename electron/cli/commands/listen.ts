@@ -81,6 +81,7 @@ export const listenCommand: Command = {
       incomingDir: str(a, 'incoming') ?? join(base, 'incoming'),
       outgoingDir: join(base, 'outgoing'),
       rules,
+      ...(rulesFile ? { rulesSource: rulesFile } : {}),
       allowedCallingAes: allow,
       quietMs: seconds(a, 'quiet', DEFAULT_QUIET_MS),
       incompleteMs: seconds(a, 'incomplete', DEFAULT_INCOMPLETE_MS),

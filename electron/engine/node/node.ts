@@ -21,11 +21,12 @@ import { importPaths } from '../dicom/import.js';
 import { parseDicomBytes } from '../dicom/parse.js';
 import { readHeader } from '../dicom/header.js';
 import { toErrorPayload } from '../errors.js';
-import { matchRule, type NodeRules, type SeriesAttributes } from './rules.js';
+import { checkRulesAgainstArchive, matchRule, type NodeRules, type SeriesAttributes } from './rules.js';
 import { PARTIAL_PREFIX, StoreReceiver, type TlsOptions } from './scp.js';
 import { stepJob, DEFAULT_RETRY, type RetryPolicy } from './jobs.js';
 import {
   addJob,
+  archiveNames,
   closeAssociation,
   finishSeries,
   knownInstancePaths,
@@ -49,6 +50,8 @@ export interface NodeOptions {
   incomingDir: string;
   outgoingDir: string;
   rules: NodeRules;
+  /** Where the rules came from, for error messages (the rules file's path). */
+  rulesSource?: string;
   /** Extra allowed calling AE titles (joined with the rules file's list); no list at all lets any in. */
   allowedCallingAes?: string[];
   quietMs?: number;
@@ -85,6 +88,7 @@ export class DicomNode extends EventEmitter<{ event: [NodeEvent] }> {
     super();
     this.opts = opts;
     requireNodeTables(opts.db);
+    checkRulesAgainstArchive(opts.rules, archiveNames(opts.db), opts.rulesSource ?? 'rules');
     const allowed = [...(opts.rules.allowedCallingAeTitles ?? []), ...(opts.allowedCallingAes ?? [])];
     const db = opts.db;
     this.receiver = new StoreReceiver({

@@ -175,3 +175,21 @@ export function ruleMatches(m: RuleMatch, a: SeriesAttributes): boolean {
 export function matchRule(rules: NodeRules, a: SeriesAttributes): Rule | undefined {
   return rules.rules.find((r) => ruleMatches(r.match, a));
 }
+
+/**
+ * The names a rule refers to must exist when the node starts: a template set of the archive and, for
+ * a destination given by name, a saved destination. Checked at start so that a typo is an error
+ * naming the rule, not a job that fails on the first patient.
+ */
+export function checkRulesAgainstArchive(
+  rules: NodeRules,
+  has: { templateSet(name: string): boolean; destination(name: string): boolean },
+  source = 'rules',
+): void {
+  rules.rules.forEach((r, i) => {
+    if (!has.templateSet(r.templateSet)) fail(`${source}.rules[${i}].templateSet`, `template set '${r.templateSet}' does not exist in this archive`);
+    if (!r.destination.includes('@') && !has.destination(r.destination)) {
+      fail(`${source}.rules[${i}].destination`, `no saved destination named '${r.destination}' (save one with send --save NAME, or write AET@HOST:PORT)`);
+    }
+  });
+}

@@ -248,3 +248,11 @@ export function listAssociations(db: Db, limit = 50): NodeAssociation[] {
     refused: Number(r.refused),
   }));
 }
+
+/** What checkRulesAgainstArchive looks up. */
+export function archiveNames(db: Db): { templateSet(name: string): boolean; destination(name: string): boolean } {
+  return {
+    templateSet: (name) => db.prepare(`SELECT 1 FROM template_sets WHERE name = ?`).get(name) !== undefined,
+    destination: (name) => db.prepare(`SELECT 1 FROM destinations WHERE name = ?`).get(name) !== undefined,
+  };
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { matchRule, parseRules, readRulesFile, type SeriesAttributes } from '../../../electron/engine/node/rules.js';
+import { checkRulesAgainstArchive, matchRule, parseRules, readRulesFile, type SeriesAttributes } from '../../../electron/engine/node/rules.js';
 import { InputError } from '../../../electron/engine/errors.js';
 import { tempDir } from '../../helpers/data.js';
 
@@ -53,4 +53,12 @@ test('rules file: unreadable or invalid JSON names the file; field errors name f
   assert.throws(() => readRulesFile(join(dir, 'bad.json')), /rules file .*bad\.json is not valid JSON/);
   writeFileSync(join(dir, 'r.json'), JSON.stringify({ rules: [{ name: 'a', templateSet: '', destination: 'T' }] }));
   assert.throws(() => readRulesFile(join(dir, 'r.json')), /r\.json\.rules\[0\]\.templateSet: must be a non-empty string/);
+});
+
+test('rules: template sets and destination names must exist when the node starts', () => {
+  const rules = parseRules({ rules: [{ name: 'a', templateSet: 'hn', destination: 'TPS' }, { name: 'b', templateSet: 'lung', destination: 'PACS@10.0.0.1:104' }] });
+  const has = (sets: string[], dests: string[]) => ({ templateSet: (n: string) => sets.includes(n), destination: (n: string) => dests.includes(n) });
+  checkRulesAgainstArchive(rules, has(['hn', 'lung'], ['TPS']));
+  assert.throws(() => checkRulesAgainstArchive(rules, has(['hn'], ['TPS']), 'r.json'), /^.*r\.json\.rules\[1\]\.templateSet: template set 'lung' does not exist/);
+  assert.throws(() => checkRulesAgainstArchive(rules, has(['hn', 'lung'], []), 'r.json'), /r\.json\.rules\[0\]\.destination: no saved destination named 'TPS'/);
 });
