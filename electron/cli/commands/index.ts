@@ -20,8 +20,9 @@ import { templateAddCommand } from './template-add.js';
 import { templateDeriveCommand } from './template-derive.js';
 import { templateListCommand } from './template-list.js';
 import { exportDatasetCommand } from './export-dataset.js';
+import { exportSegCommand } from './export-seg.js';
 import { clusterExportCommand, clusterImportCommand, clusterStatusCommand, clusterSubmitCommand, clusterWorkCommand } from './cluster.js';
 
 export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, reviewRerunCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
 COMMANDS.push(clusterExportCommand, clusterWorkCommand, clusterImportCommand, clusterSubmitCommand, clusterStatusCommand);
-COMMANDS.push(exportDatasetCommand);
+COMMANDS.push(exportDatasetCommand, exportSegCommand);
