@@ -12,6 +12,8 @@ import { m006Cluster } from '../../../electron/engine/store/migrations/006_clust
 import { exportPackage } from '../../../electron/engine/cluster/export.js';
 import { workShard } from '../../../electron/engine/cluster/work.js';
 import { importPackage } from '../../../electron/engine/cluster/merge.js';
+import { packageStatus, sbatchScript } from '../../../electron/engine/cluster/slurm.js';
+import { readManifest } from '../../../electron/engine/cluster/package.js';
 import { getResults, setReviewState } from '../../../electron/engine/store/results.js';
 import { makeBatchArchive, TEMPLATE_SET } from '../jobs/archive.js';
 
@@ -50,6 +52,21 @@ test('export -> work (in process) -> import: checksums, backend check, manifest 
   const r0 = await workShard({ dir: pkg, shard: 0 });
   assert.equal(r0.done, 1);
   assert.equal((await workShard({ dir: pkg, shard: 0 })).skipped, true, 'a finished shard is not redone');
+
+  // Never submitted: status comes from the package alone (no squeue call).
+  const st = await packageStatus(pkg);
+  assert.deepEqual(st, {
+    state: 'pending',
+    shards: [
+      { index: 0, state: 'done', series: 1, done: 1, failed: 0 },
+      { index: 1, state: 'pending', series: 1, done: 0, failed: 0 },
+    ],
+  });
+  const script = sbatchScript(pkg, readManifest(pkg).manifest, [1], { partition: 'cpu', cpusPerTask: 4, mem: '8G', time: '1:00:00' });
+  for (const line of ['#SBATCH --array=1', `#SBATCH --output=${join(pkg, 'logs', 'shard-%a.log')}`, '#SBATCH --partition=cpu', '#SBATCH --cpus-per-task=4', '#SBATCH --mem=8G', '#SBATCH --time=1:00:00']) {
+    assert.ok(script.split('\n').includes(line), `${line} in\n${script}`);
+  }
+  assert.match(script, /cluster work --package \S+ --shard "\$SLURM_ARRAY_TASK_ID" --workers 2$/m);
 
   // Shard 1 is not finished: the import takes shard 0 and names 1 as missing.
   const first = importPackage(db, pkg);
