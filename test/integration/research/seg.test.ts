@@ -10,6 +10,7 @@ import { getSeriesGeometry } from '../../../electron/engine/store/archive.js';
 import { getResultMask, getResults, setReviewState, upsertSegmentation } from '../../../electron/engine/store/results.js';
 import { exportResultsSeg } from '../../../electron/engine/seg/export.js';
 import { readSeg } from '../../../electron/engine/seg/read.js';
+import { evaluateSeries } from '../../../electron/engine/eval/evaluate-series.js';
 import { makeBatchArchive, STRUCTURES, TEMPLATE_SET } from '../jobs/archive.js';
 
 function blob(g: { dims: [number, number, number] }, seed: number): Uint8Array {
@@ -77,6 +78,9 @@ test('export seg: dciodvfy-clean, pydicom decodes it, re-import gives Dice 1.0 p
     assert.deepEqual(s.mask, want);
     total += want.reduce((a, v) => a + v, 0);
   }
+  // The same through `delineate eval --reference seg.dcm`: the SEG against the stored results.
+  const ev = evaluateSeries(db, { seriesUid: uid, referenceFile: out, templateSet: TEMPLATE_SET });
+  assert.deepEqual(ev.structures.map((s) => [s.name, s.dice]), [...STRUCTURES].sort().map((n) => [n, 1]));
   const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, pydicom; d = pydicom.dcmread(sys.argv[1]); a = d.pixel_array; print(int(d.NumberOfFrames), int(a.sum()))', out], { encoding: 'utf8' });
   if (py.status === 0) assert.equal(py.stdout.trim(), `${written.segments.reduce((a, s) => a + s.frames, 0)} ${total}`);
   else t.diagnostic(`pydicom check skipped: ${py.stderr.trim().split('\n').pop() ?? ''}`);
