@@ -62,12 +62,13 @@ export const clusterExportCommand: Command = {
 export const clusterWorkCommand: Command = {
   path: ['cluster', 'work'],
   summary: "process one shard of a package into the shard's own database (resumable)",
-  usage: 'delineate cluster work --package DIR [--shard K] [--workers N] [--models DIR] [--json]   (K default: SLURM_ARRAY_TASK_ID, else JOB_COMPLETION_INDEX)',
+  usage: 'delineate cluster work --package DIR [--shard K] [--workers N] [--models DIR] [--retry-failed] [--json]   (K default: SLURM_ARRAY_TASK_ID, else JOB_COMPLETION_INDEX)',
   flags: {
     package: { type: 'string', description: 'package folder' },
     shard: { type: 'string', description: 'shard index (default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' },
     workers: { type: 'string', description: 'worker threads (default 1)' },
     models: { type: 'string', description: "models folder on this node (must match the package's hashes)" },
+    'retry-failed': { type: 'boolean', description: 'run the failed series of a finished shard again' },
   },
   async run(args, ctx) {
     const shard = intFlag(str(args, 'shard'), 'shard', 0, 1e9) ?? shardFromEnv();
@@ -78,6 +79,7 @@ export const clusterWorkCommand: Command = {
       workers: intFlag(str(args, 'workers'), 'workers', 1, 64) ?? 1,
       modelsDir: str(args, 'models') ?? defaultModelsDir(),
       signal: ctx.signal,
+      retryFailed: bool(args, 'retry-failed'),
       onEvent: createProgressPrinter((s) => process.stderr.write(s), process.stderr.isTTY === true),
     });
     if (res.skipped) ctx.log(`shard ${shard} had already finished on ${res.host}; nothing to do`);
@@ -105,7 +107,7 @@ export const clusterImportCommand: Command = {
 export const clusterSubmitCommand: Command = {
   path: ['cluster', 'submit'],
   summary: 'submit the unfinished shards of a package as a Slurm array job (sbatch)',
-  usage: 'delineate cluster submit --package DIR [--partition P] [--cpus-per-task C] [--mem M] [--time T] [--workers N] [--models DIR] [--json]',
+  usage: 'delineate cluster submit --package DIR [--partition P] [--cpus-per-task C] [--mem M] [--time T] [--workers N] [--models DIR] [--retry-failed] [--json]',
   flags: {
     package: { type: 'string', description: 'package folder' },
     partition: { type: 'string', description: 'Slurm partition' },
@@ -114,6 +116,7 @@ export const clusterSubmitCommand: Command = {
     time: { type: 'string', description: 'time limit per task (e.g. 2:00:00)' },
     workers: { type: 'string', description: 'worker threads per task (default: CPUs per task, at most 2)' },
     models: { type: 'string', description: 'models folder as the nodes see it' },
+    'retry-failed': { type: 'boolean', description: 'also resubmit finished shards with failed series, to run those again' },
   },
   run(args): Promise<SubmitResult> {
     const cpus = intFlag(str(args, 'cpus-per-task'), 'cpus-per-task', 1, 4096);
@@ -129,6 +132,7 @@ export const clusterSubmitCommand: Command = {
       ...(time !== undefined ? { time } : {}),
       ...(workers !== undefined ? { workers } : {}),
       ...(models !== undefined ? { modelsDir: models } : {}),
+      retryFailed: bool(args, 'retry-failed'),
     });
   },
   human(result) {

@@ -46,6 +46,8 @@ export interface SubmitOptions {
   workers?: number;
   /** Models folder as the nodes see it. */
   modelsDir?: string;
+  /** Also resubmit finished shards with failed series, and run those series again. */
+  retryFailed?: boolean;
 }
 
 export interface Submission {
@@ -188,6 +190,7 @@ export function sbatchScript(dir: string, m: PackageManifest, shards: number[], 
   const workers = o.workers ?? Math.min(2, Math.max(1, o.cpusPerTask ?? 1));
   const cmd = [...delineateCommand(), 'cluster', 'work', '--package', abs, '--shard', '"$SLURM_ARRAY_TASK_ID"', '--workers', String(workers)];
   if (o.modelsDir) cmd.push('--models', o.modelsDir);
+  if (o.retryFailed) cmd.push('--retry-failed');
   lines.push(
     '# One shard per array task; `cluster work` resumes from shards/<k>/work.sqlite when a task is re-run.',
     'set -euo pipefail',
@@ -216,8 +219,9 @@ export async function submitPackage(dir: string, o: SubmitOptions = {}): Promise
   const todo: number[] = [];
   for (const s of manifest.shards) {
     const r = readShardResult(dir, s.index);
-    if (r && !shardProblem(dir, manifest, sha256, s.index, r)) skipped.push({ index: s.index, reason: 'finished' });
-    else if (queue.has(s.index)) skipped.push({ index: s.index, reason: `already ${queue.get(s.index)!.toLowerCase()}` });
+    const finished = r && !shardProblem(dir, manifest, sha256, s.index, r);
+    if (queue.has(s.index)) skipped.push({ index: s.index, reason: `already ${queue.get(s.index)!.toLowerCase()}` });
+    else if (finished && !(o.retryFailed && r.failed > 0)) skipped.push({ index: s.index, reason: r.failed > 0 ? `finished with ${r.failed} failed series (--retry-failed runs them again)` : 'finished' });
     else todo.push(s.index);
   }
   if (todo.length === 0) return { jobId: null, shards: [], script: null, skipped };

@@ -39,6 +39,8 @@ export interface WorkShardRequest {
   onEvent?(e: RunEvent): void;
   /** Who is running this (Slurm job and task, pod); recorded per series. Default: from the environment. */
   job?: string;
+  /** Run the failed series of a finished shard again (a finished shard is otherwise left alone). */
+  retryFailed?: boolean;
 }
 
 /** The scheduler's name for this task, from the usual environment variables. */
@@ -91,7 +93,8 @@ export async function workShard(req: WorkShardRequest): Promise<ShardResult & { 
   const { manifest, sha256: manifestSha } = readManifest(req.dir);
   const shard = shardOf(manifest, req.shard, req.dir);
   const previous = readShardResult(req.dir, req.shard);
-  if (previous && previous.packageId === manifest.id && previous.manifestSha256 === manifestSha) return { ...previous, skipped: true };
+  const current = previous && previous.packageId === manifest.id && previous.manifestSha256 === manifestSha;
+  if (current && !(req.retryFailed && previous.failed > 0)) return { ...previous, skipped: true };
   verifyFiles(req.dir, manifest, shardInputFiles(manifest, req.shard, req.dir), `shard ${req.shard}`);
 
   const host = hostname();
@@ -110,6 +113,7 @@ export async function workShard(req: WorkShardRequest): Promise<ShardResult & { 
       ...(req.modelsDir !== undefined ? { modelsDir: req.modelsDir } : {}),
       ...(backend !== undefined ? { backend } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
+      retryFailed: req.retryFailed ?? false,
     });
     let mismatch: BackendInfo | undefined;
     const hostRow = db.prepare(

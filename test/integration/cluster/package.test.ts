@@ -108,3 +108,26 @@ test('export -> work (in process) -> import: checksums, backend check, manifest 
   items.close();
   assert.equal(done, 0);
 });
+
+test('a shard with a failed series finishes as failed; --retry-failed runs that series again', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  const archive = await makeBatchArchive(join(dir, 'archive'), { count: 0, corrupt: true });
+  const db = openDatabase(archive.dbFile);
+  t.after(() => db.close());
+  const pkg = join(dir, 'pkg');
+  await exportPackage(db, { templateSet: TEMPLATE_SET, series: [archive.bad!], dir: pkg, shards: 1, backend: 'atlas' });
+  const first = await workShard({ dir: pkg, shard: 0 });
+  assert.deepEqual([first.done, first.failed], [0, 1]);
+  assert.match(first.items[0]!.error ?? '', /ct\d+\.dcm/, 'the failure names the file');
+  assert.equal((await workShard({ dir: pkg, shard: 0 })).skipped, true);
+  assert.equal((await packageStatus(pkg)).state, 'failed');
+  const again = await workShard({ dir: pkg, shard: 0, retryFailed: true });
+  assert.equal(again.skipped, false);
+  assert.equal(again.failed, 1);
+  const w = openDatabase(join(pkg, 'shards', '0', 'work.sqlite'), { readonly: true });
+  const attempts = (w.prepare('SELECT attempts FROM run_items').get() as { attempts: number }).attempts;
+  w.close();
+  assert.equal(attempts, 2);
+  const imported = importPackage(db, pkg);
+  assert.deepEqual([imported.imported, imported.failed], [0, 1]);
+});
