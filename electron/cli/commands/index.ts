@@ -22,6 +22,11 @@ import { templateListCommand } from './template-list.js';
 import { listenCommand } from './listen.js';
 import { nodeStatusCommand } from './node-status.js';
 import { pullCommand } from './pull.js';
+import { exportDatasetCommand } from './export-dataset.js';
+import { exportSegCommand } from './export-seg.js';
+import { clusterExportCommand, clusterImportCommand, clusterStatusCommand, clusterSubmitCommand, clusterWorkCommand } from './cluster.js';
 
 export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, reviewRerunCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
 COMMANDS.push(listenCommand, nodeStatusCommand, pullCommand);
+COMMANDS.push(clusterExportCommand, clusterWorkCommand, clusterImportCommand, clusterSubmitCommand, clusterStatusCommand);
+COMMANDS.push(exportDatasetCommand, exportSegCommand);

@@ -6,6 +6,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import type { Geometry } from '../volume/geometry.js';
 import { labelMapSource, rtstructSource, type SeriesFrame, type StructureSource } from './sources.js';
+import { isSegFile, segSource } from '../seg/source.js';
 
 export type StructureFileKind = 'rtstruct' | 'labels';
 
@@ -34,7 +35,8 @@ export function structureFileKind(file: string): StructureFileKind {
 
 export function structureFileSource(file: string, namesFile: string | undefined, grid: Geometry, series: SeriesFrame): StructureSource {
   const kind = structureFileKind(file);
-  if (kind === 'rtstruct') return rtstructSource(file, grid, series);
+  // A DICOM file is an RTSTRUCT or a Segmentation: told apart by its SOP Class UID.
+  if (kind === 'rtstruct') return isSegFile(file) ? segSource(file, grid, series) : rtstructSource(file, grid, series);
   if (!namesFile) throw new InputError(`label map ${file} needs --names FILE (a JSON object mapping label values to structure names)`, { file });
   return labelMapSource(file, namesFile, grid, series.seriesUid);
 }

@@ -7,7 +7,7 @@ import type { Db } from '../store/db.js';
 
 export interface ExportRecord {
   seriesUid?: string;
-  kind: 'rtstruct' | 'labels' | 'send';
+  kind: 'rtstruct' | 'labels' | 'send' | 'dataset' | 'seg';
   path?: string;
   sopInstanceUid?: string;
   seriesInstanceUid?: string;
