@@ -174,6 +174,8 @@ export interface ReviewStructureInfo {
   boxes: [Vec3, Vec3][];
   hasMask: boolean;
   volumeCc: number | null;
+  /** The current mask revision (0: none yet); an edit saves the next one and keeps the earlier ones. */
+  revision?: number;
   /** Null when the series has no reference RTSTRUCT or the reference lacks this structure. */
   metrics: StructureMetricsInfo | null;
 }
@@ -225,6 +227,38 @@ export interface DelineateApi {
   exportRtstruct(req: { seriesUid: string; templateSet?: string; approvedOnly: true; outPath: string; reviewer?: string }): Promise<{ out: string; sopInstanceUid: string; structures: string[] }>;
   /** Re-segments one structure with an edited box [min, max] or six extreme points (LPS mm); audited, review back to pending. */
   rerunStructure(req: { seriesUid: string; templateSet: string; structure: string; box?: [Vec3, Vec3]; extremePoints?: Vec3[]; reviewer: string }): Promise<{ structure: string; boxes: [Vec3, Vec3][]; voxels: number; volumeCc: number; reviewState: ReviewDecision }>;
+  /** A stored mask (current revision unless `revision`) on the series grid, run-length packed (engine/review/rle.ts). */
+  getStructureMask(req: StructureKey & { revision?: number }): Promise<StructureMaskInfo>;
+  /** Saves a reviewer-edited (or newly drawn) mask as a new revision: marked edited (MANUAL), pending, audited. */
+  saveStructureEdit(req: StructureKey & { runs: string; reviewer: string; baseRevision?: number }): Promise<StructureEditInfo>;
+}
+
+/** One structure of a series' results. */
+export interface StructureKey {
+  seriesUid: string;
+  templateSet: string;
+  structure: string;
+}
+
+/** A mask on the series grid: `runs` alternate zeros and ones, i fastest, then j, then k (engine/review/rle.ts). */
+export interface StructureMaskInfo {
+  structure: string;
+  revision: number;
+  voxels: number;
+  /** [columns, rows, slices] of the series grid. */
+  dims: Vec3;
+  runs: string;
+}
+
+export interface StructureEditInfo {
+  structure: string;
+  revision: number;
+  voxels: number;
+  volumeCc: number;
+  voxelsAdded: number;
+  voxelsRemoved: number;
+  /** True when the structure had no result on the series before (drawn from scratch). */
+  created: boolean;
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -267,6 +301,17 @@ export type PreloadApi = { [M in ApiMethod]: (req: ApiRequest<M>) => Promise<Api
 
 function memberKey(o: Record<string, unknown>, method: string): TemplateMemberKey {
   return { set: string(o, 'set', method), structure: string(o, 'structure', method), seriesUid: string(o, 'seriesUid', method) };
+}
+
+function structureKey(o: Record<string, unknown>, m: string): StructureKey {
+  return { seriesUid: string(o, 'seriesUid', m), templateSet: string(o, 'templateSet', m), structure: string(o, 'structure', m) };
+}
+
+function optRevision<K extends string>(o: Record<string, unknown>, key: K, m: string): { [P in K]?: number } {
+  if (o[key] === undefined) return {};
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ApiValidationError(`${m}: '${key}' must be a non-negative integer`);
+  return { [key]: v } as { [P in K]?: number };
 }
 
 /** One validator per method; the keys of this object are the channel names. */
@@ -350,6 +395,15 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     if (!ok) throw new ApiValidationError(`${m}: 'box' must be [[x, y, z], [x, y, z]] (min, max; LPS mm)`);
     const [lo, hi] = v as [Vec3, Vec3];
     return { ...base, box: [[lo[0], lo[1], lo[2]], [hi[0], hi[1], hi[2]]] };
+  },
+  getStructureMask: (x) => {
+    const o = obj(x, 'getStructureMask');
+    return { ...structureKey(o, 'getStructureMask'), ...optRevision(o, 'revision', 'getStructureMask') };
+  },
+  saveStructureEdit: (x) => {
+    const m = 'saveStructureEdit';
+    const o = obj(x, m);
+    return { ...structureKey(o, m), runs: string(o, 'runs', m), reviewer: string(o, 'reviewer', m), ...optRevision(o, 'baseRevision', m) };
   },
 };
 

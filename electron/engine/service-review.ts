@@ -16,6 +16,7 @@ import { startBatch, type BatchHandle } from './jobs/batch.js';
 import { itemCounts, listItems, listRuns } from './jobs/runs.js';
 import type { RunEvent, RunStatus } from './jobs/types.js';
 import { defaultModelsDir } from './paths.js';
+import { saveStructureEdit, structureMask } from './review/edit.js';
 import { rerunStructure } from './review/rerun.js';
 import { exportResultsRtstruct } from './rtstruct/export.js';
 import type { Db } from './store/db.js';
@@ -23,7 +24,7 @@ import { getResults } from './store/results.js';
 import { defaultColor } from './store/structures.js';
 import { getStructure } from './store/templates.js';
 
-type ReviewMethods = Pick<DelineateApi, 'startRun' | 'cancelRun' | 'listRuns' | 'getReview' | 'reviewStructures' | 'exportRtstruct' | 'rerunStructure'>;
+type ReviewMethods = Pick<DelineateApi, 'startRun' | 'cancelRun' | 'listRuns' | 'getReview' | 'reviewStructures' | 'exportRtstruct' | 'rerunStructure' | 'getStructureMask' | 'saveStructureEdit'>;
 
 export interface ReviewContext {
   db: Db;
@@ -161,6 +162,7 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
         boxes: r.boxes.map((b) => [[...b.min] as Vec3, [...b.max] as Vec3] as [Vec3, Vec3]),
         hasMask: r.hasMask,
         volumeCc: r.volumeCc,
+        revision: r.revision,
         metrics: metrics.get(normaliseName(r.structure)) ?? null,
       }));
       return {
@@ -195,6 +197,12 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
         ...(extremePoints ? { extremePoints } : {}),
       });
       return { structure: r.structure, boxes: r.boxes.map((b) => [[...b.min] as Vec3, [...b.max] as Vec3] as [Vec3, Vec3]), voxels: r.voxels, volumeCc: r.volumeCc, reviewState: r.reviewState };
+    },
+    async getStructureMask({ seriesUid, templateSet, structure, revision }) {
+      return structureMask(db, { seriesUid, templateSet, structure, ...(revision !== undefined ? { revision } : {}) });
+    },
+    async saveStructureEdit({ seriesUid, templateSet, structure, runs, reviewer, baseRevision }) {
+      return saveStructureEdit(db, { seriesUid, templateSet, structure, runs, reviewer, ...(baseRevision !== undefined ? { baseRevision } : {}) });
     },
     cancelAll() {
       for (const h of running.values()) h.cancel();
