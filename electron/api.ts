@@ -231,6 +231,8 @@ export interface DelineateApi {
   getStructureMask(req: StructureKey & { revision?: number }): Promise<StructureMaskInfo>;
   /** Saves a reviewer-edited (or newly drawn) mask as a new revision: marked edited (MANUAL), pending, audited. */
   saveStructureEdit(req: StructureKey & { runs: string; reviewer: string; baseRevision?: number }): Promise<StructureEditInfo>;
+  /** One page of the archive's series matching the filters (the Studies screen; engine/store/search.ts). */
+  searchSeries(req: SeriesSearchRequest): Promise<SeriesSearchResult>;
 }
 
 /** One structure of a series' results. */
@@ -259,6 +261,37 @@ export interface StructureEditInfo {
   voxelsRemoved: number;
   /** True when the structure had no result on the series before (drawn from scratch). */
   created: boolean;
+}
+
+export type RunStateFilter = 'none' | 'pending' | 'running' | 'done' | 'failed';
+export type ReviewStateFilter = 'none' | 'pending' | 'approved' | 'rejected';
+export const RUN_STATE_FILTERS: readonly RunStateFilter[] = ['none', 'pending', 'running', 'done', 'failed'];
+export const REVIEW_STATE_FILTERS: readonly ReviewStateFilter[] = ['none', 'pending', 'approved', 'rejected'];
+
+export interface SeriesSearchRequest {
+  /** Substring of patient id or name, study or series description, or series UID. */
+  text?: string;
+  modality?: string;
+  /** Study date range, DICOM DA (YYYYMMDD), inclusive. */
+  dateFrom?: string;
+  dateTo?: string;
+  runState?: RunStateFilter;
+  reviewState?: ReviewStateFilter;
+  offset?: number;
+  /** Page size, at most 200 (default 50). */
+  limit?: number;
+}
+
+export interface SeriesSearchResult {
+  /** Series matching the filters, over all pages. */
+  total: number;
+  offset: number;
+  series: (SeriesSummary & {
+    /** RTSTRUCTs in the archive that reference the series. */
+    rtstructs: number;
+    results: { total: number; pending: number; approved: number; rejected: number };
+    runState: RunStateFilter;
+  })[];
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -404,6 +437,26 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     const m = 'saveStructureEdit';
     const o = obj(x, m);
     return { ...structureKey(o, m), runs: string(o, 'runs', m), reviewer: string(o, 'reviewer', m), ...optRevision(o, 'baseRevision', m) };
+  },
+  searchSeries: (x) => {
+    const m = 'searchSeries';
+    const o = obj(x, m);
+    const out: SeriesSearchRequest = {};
+    for (const k of ['text', 'modality', 'dateFrom', 'dateTo'] as const) {
+      const v = optString(o, k, m);
+      if (v !== undefined) out[k] = v;
+    }
+    const run = optString(o, 'runState', m);
+    if (run !== undefined) {
+      if (!(RUN_STATE_FILTERS as readonly string[]).includes(run)) throw new ApiValidationError(`${m}: 'runState' must be one of ${RUN_STATE_FILTERS.join(', ')}`);
+      out.runState = run as RunStateFilter;
+    }
+    const review = optString(o, 'reviewState', m);
+    if (review !== undefined) {
+      if (!(REVIEW_STATE_FILTERS as readonly string[]).includes(review)) throw new ApiValidationError(`${m}: 'reviewState' must be one of ${REVIEW_STATE_FILTERS.join(', ')}`);
+      out.reviewState = review as ReviewStateFilter;
+    }
+    return { ...out, ...optRevision(o, 'offset', m), ...optRevision(o, 'limit', m) };
   },
 };
 

@@ -31,6 +31,7 @@ import {
 } from './store/templates.js';
 import { deriveFromLabelFile } from './service-derive.js';
 import { createReviewService } from './service-review.js';
+import { searchSeries } from './store/search.js';
 import { modelsSetupStatus } from './models/status.js';
 import type { Volume } from './volume/volume.js';
 
@@ -149,6 +150,9 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     },
     async listSeries() {
       return { series: await opts.archive.listSeries(db) };
+    },
+    async searchSeries(req) {
+      return searchSeries(db, req);
     },
     async openVolume({ seriesUid }) {
       return (await loadCached(seriesUid)).handle;

@@ -7,7 +7,8 @@
  * - undo restores the mask exactly (saved again, it equals the first revision voxel for voxel);
  * - a structure drawn from scratch on two slices four apart, interpolated, fills the slices between;
  * - the RTSTRUCT exported from the edited results, rasterised independently with pydicom, holds the edit;
- * - wheel scrolls one slice per notch, right drag zooms, middle drag pans;
+ * - wheel scrolls one slice per notch, right drag zooms, middle drag pans, zoom to structure centres it;
+ * - keyboard review: Shift+N opens the next series needing review, A approves three structures;
  * - screenshots of the editing tools are written next to the test's output when DELINEATE_SCREENSHOT_DIR is set.
  */
 import { test } from 'node:test';
@@ -88,7 +89,7 @@ function seed(dbFile: string, series: string[]): void {
   }
 }
 
-test('edit contours in the review screen: brush, undo, interpolation, export; scroll, zoom, pan', { timeout: 240_000 }, async (t) => {
+test('edit contours in the review screen: brush, undo, interpolation, export; scroll, zoom, pan; keyboard review', { timeout: 240_000 }, async (t) => {
   const missing = chromiumMissing();
   if (missing) return t.skip(missing);
   const { dir, archive, service, page, pageErrors } = await openReviewHarness(t, 'delineate-e2e-edit-', 2);
@@ -250,7 +251,23 @@ test('edit contours in the review screen: brush, undo, interpolation, export; sc
     assert.equal(addedInside, added, 'every voxel the brush added is inside the exported contours');
     assert.ok(agree / raster.length > 0.999, `the rasterised export matches the stored mask (${agree}/${raster.length})`);
   }
-  const b0 = await service.getReview({ seriesUid: b, templateSet: TEMPLATE_SET });
-  assert.ok(b0.structures.every((s) => s.state === 'pending'));
+  if (shots) await page.screenshot({ path: join(shots, 'edit-tools.png') });
+
+  // --- keyboard review: next series needing review, three approvals, and back, with keys only ---
+  await page.click('[data-action="close-edit"]');
+  await page.locator('[data-role="shortcuts"]').click();
+  await page.keyboard.press('Shift+N');
+  await page.waitForSelector(`[data-role="review"][data-series="${b}"] tr[data-structure][data-selected="true"]`);
+  await page.waitForSelector(`body[data-labelmap-ready="${b}"]`, { state: 'attached', timeout: 60_000 });
+  for (let n = 0; n < 3; n++) {
+    await page.keyboard.press('a');
+    await page.waitForTimeout(300);
+  }
+  for (const s of ['Liver', 'Lung_L', 'SpinalCanal']) await page.waitForSelector(`tr[data-structure="${s}"][data-state="approved"]`);
+  const onB = await service.getReview({ seriesUid: b, templateSet: TEMPLATE_SET });
+  assert.deepEqual(onB.structures.map((s) => [s.structure, s.state, s.reviewer]), [['Liver', 'approved', 'J. Doe'], ['Lung_L', 'approved', 'J. Doe'], ['SpinalCanal', 'approved', 'J. Doe']]);
+  // Series a still has pending structures (Lung_L, SpinalCanal): the next one needing review.
+  await page.keyboard.press('Shift+N');
+  await page.waitForSelector(`[data-role="review"][data-series="${a}"]`);
   assert.deepEqual(pageErrors, []);
 });

@@ -9,6 +9,9 @@ import type { Migration } from './types.js';
  * with the reviewer's). Before a mask is replaced or cleared, the superseded one is copied into
  * `result_revisions`, so an edit, a re-run or a re-localization never loses the mask it replaces.
  * Existing masks become revision 1 from the segmenter.
+ *
+ * Also an index of run items by series: the Studies screen's search (store/search.ts) asks each
+ * series for its latest run state, which without it scans every run item per series.
  */
 export const m006MaskRevisions: Migration = {
   version: 6,
@@ -33,6 +36,7 @@ export const m006MaskRevisions: Migration = {
         superseded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
         UNIQUE (result_id, revision)
       );
+      CREATE INDEX run_items_series ON run_items(series_uid, id);
     `);
   },
 };
