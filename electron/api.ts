@@ -340,6 +340,13 @@ function structureKey(o: Record<string, unknown>, m: string): StructureKey {
   return { seriesUid: string(o, 'seriesUid', m), templateSet: string(o, 'templateSet', m), structure: string(o, 'structure', m) };
 }
 
+/** A packed mask (engine/review/rle.ts): base64, longer than the 4096 characters of a plain string field. */
+function packedRuns(o: Record<string, unknown>, key: string, m: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new ApiValidationError(`${m}: '${key}' must be the packed runs of a mask (base64)`);
+  return v;
+}
+
 function optRevision<K extends string>(o: Record<string, unknown>, key: K, m: string): { [P in K]?: number } {
   if (o[key] === undefined) return {};
   const v = o[key];
@@ -436,7 +443,7 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
   saveStructureEdit: (x) => {
     const m = 'saveStructureEdit';
     const o = obj(x, m);
-    return { ...structureKey(o, m), runs: string(o, 'runs', m), reviewer: string(o, 'reviewer', m), ...optRevision(o, 'baseRevision', m) };
+    return { ...structureKey(o, m), runs: packedRuns(o, 'runs', m), reviewer: string(o, 'reviewer', m), ...optRevision(o, 'baseRevision', m) };
   },
   searchSeries: (x) => {
     const m = 'searchSeries';

@@ -1,6 +1,7 @@
 /**
  * Contour editing in the review screen, end to end in Chromium against the bridge (issue 16's
- * acceptance), on the phantom archive with results seeded in the database (no run needed):
+ * acceptance), on the phantom archive with results seeded in the database (no run needed), and the
+ * brush check again on real CT (../shared/data/4dlung, skipped with a message when absent):
  * - a brush stroke of known radius on a known axial slice changes the stored mask by exactly the
  *   voxels whose centres lie within the radius on that slice (tolerance: voxels whose centre lies
  *   within 0.5 mm of the circle may go either way; none elsewhere may change);
@@ -24,6 +25,7 @@ import { exportResultsRtstruct } from '../../electron/engine/rtstruct/export.js'
 import { getResultMask, getResults, upsertLocalization, upsertSegmentation } from '../../electron/engine/store/results.js';
 import { patientToVoxel, voxelToPatient, type Vec3 } from '../../electron/engine/volume/geometry.js';
 import { TEMPLATE_SET } from '../integration/jobs/archive.js';
+import { dataDir } from '../helpers/data.js';
 import { chromiumMissing } from './harness.js';
 import { openReviewHarness } from './review-harness.js';
 
@@ -61,17 +63,16 @@ async function drag(page: Page, x: number, y: number, dx: number, dy: number, bu
   await page.waitForTimeout(200);
 }
 
-function seed(dbFile: string, series: string[]): void {
+type Blocks = Record<string, [number, number, number, number, number, number]>;
+const PHANTOM_BLOCKS: Blocks = { Liver: [8, 20, 8, 20, 4, 14], SpinalCanal: [22, 26, 26, 30, 2, 18], Lung_L: [26, 34, 8, 18, 6, 16] };
+
+/** Stored results (voxel blocks [i0, i1, j0, j1, k0, k1)) on the series and a finished run over them. */
+function seed(dbFile: string, series: string[], blocks: Blocks = PHANTOM_BLOCKS): void {
   const db = openDatabase(dbFile);
   try {
     for (const uid of series) {
       const g = getSeriesGeometry(db, uid);
       const [nx, ny, nz] = g.dims;
-      const blocks: Record<string, [number, number, number, number, number, number]> = {
-        Liver: [8, 20, 8, 20, 4, 14],
-        SpinalCanal: [22, 26, 26, 30, 2, 18],
-        Lung_L: [26, 34, 8, 18, 6, 16],
-      };
       for (const [name, [i0, i1, j0, j1, k0, k1]] of Object.entries(blocks)) {
         const mask = new Uint8Array(nx * ny * nz);
         for (let k = k0; k < k1; k++) for (let j = j0; j < j1; j++) for (let i = i0; i < i1; i++) mask[i + nx * (j + ny * k)] = 1;
@@ -89,7 +90,7 @@ function seed(dbFile: string, series: string[]): void {
   }
 }
 
-test('edit contours in the review screen: brush, undo, interpolation, export; scroll, zoom, pan; keyboard review', { timeout: 240_000 }, async (t) => {
+test('edit contours in the review screen: brush, undo, interpolation, export; scroll, zoom, pan; keyboard review', { timeout: 300_000 }, async (t) => {
   const missing = chromiumMissing();
   if (missing) return t.skip(missing);
   const { dir, archive, service, page, pageErrors } = await openReviewHarness(t, 'delineate-e2e-edit-', 2);
@@ -269,5 +270,62 @@ test('edit contours in the review screen: brush, undo, interpolation, export; sc
   // Series a still has pending structures (Lung_L, SpinalCanal): the next one needing review.
   await page.keyboard.press('Shift+N');
   await page.waitForSelector(`[data-role="review"][data-series="${a}"]`);
+
+  // --- real CT (../shared/data/4dlung, 512x512x99): the same brush check ---
+  const realDir = join(dataDir(), '4dlung', 'ct');
+  if (!existsSync(realDir)) {
+    t.diagnostic(`real CT absent (${realDir}): the real-CT brush check is skipped`);
+  } else {
+    const uid = (await service.importPaths({ paths: [realDir] })).series[0]!.seriesUid;
+    seed(archive.dbFile, [uid], { Heart: [200, 300, 200, 300, 40, 60] });
+    const rg = getSeriesGeometry(db, uid);
+    const n = rg.dims[0] * rg.dims[1];
+    const heart = (): Uint8Array => getResultMask(db, getResults(db, uid, TEMPLATE_SET).find((r) => r.structure === 'Heart')!.id)!;
+    await page.reload();
+    await page.click('[data-tab="runs"]');
+    await page.locator(`li[data-item="${uid}"] [data-action="review"]`).first().click();
+    await page.waitForSelector(`body[data-labelmap-ready="${uid}"]`, { state: 'attached', timeout: 120_000 });
+    await page.fill('input[name="reviewer"]', 'J. Doe');
+    await page.click('tr[data-structure="Heart"] [data-action="edit"]');
+    await page.waitForSelector('[data-role="edit-tools"][data-structure="Heart"]');
+    const r = 10;
+    await page.fill('input[name="brush-radius"]', String(r));
+    await page.click('tr[data-structure="Heart"] [data-action="zoom"]');
+    await page.waitForTimeout(500);
+    const vb = (await page.locator('[data-view="axial"]').boundingBox())!;
+    const m0 = await cursorAt(page, 'axial', vb.width / 2, vb.height / 2);
+    const m1 = await cursorAt(page, 'axial', vb.width / 2 + 10, vb.height / 2 + 10);
+    const k = Math.round(patientToVoxel(rg, m0)[2]);
+    assert.equal(k, 50, 'zoom to structure shows its middle slice');
+    const edge = voxelToPatient(rg, [300, 250, k]);
+    const tx = vb.width / 2 + ((edge[0] - m0[0]) * 10) / (m1[0] - m0[0]);
+    const ty = vb.height / 2 + ((edge[1] - m0[1]) * 10) / (m1[1] - m0[1]);
+    const c = await cursorAt(page, 'axial', tx, ty);
+    const before = heart();
+    await click(page, 'axial', tx, ty);
+    await page.click('[data-action="save-edit"]');
+    await page.waitForSelector('[data-role="edit-message"]:has-text("saved revision 2"), [data-role="edit-error"]', { timeout: 60_000 });
+    assert.equal(await page.locator('[data-role="edit-error"]').count(), 0, (await page.locator('[data-role="edit-error"]').first().textContent().catch(() => '')) ?? '');
+    const after = heart();
+    let miss = 0;
+    let extra = 0;
+    for (let idx = 0; idx < after.length; idx++) {
+      const kk = Math.floor(idx / n);
+      let expected = before[idx] === 1;
+      let d = Infinity;
+      if (kk === k) {
+        const p = voxelToPatient(rg, [idx % rg.dims[0], Math.floor(idx / rg.dims[0]) % rg.dims[1], k]);
+        d = Math.hypot(p[0] - c[0], p[1] - c[1]);
+        expected ||= d <= r;
+      }
+      if ((after[idx] === 1) === expected || Math.abs(d - r) < 0.5) continue;
+      if (expected) miss++;
+      else extra++;
+    }
+    assert.equal(miss, 0, 'real CT: every voxel centre inside the brush circle was painted');
+    assert.equal(extra, 0, 'real CT: nothing outside the brush circle changed');
+    assert.ok(after.some((v, idx) => v && !before[idx]), 'real CT: the stroke added voxels');
+    if (shots) await page.screenshot({ path: join(shots, 'edit-real-ct.png') });
+  }
   assert.deepEqual(pageErrors, []);
 });

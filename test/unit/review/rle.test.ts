@@ -23,3 +23,14 @@ test('runs that do not fit the grid are refused with the place named', () => {
   assert.throws(() => unpackRuns('gA==', 'edit of X'), /end inside a number/);
   assert.throws(() => unpackRuns('***', 'edit of X'), /not valid base64/);
 });
+
+test('the api accepts packed masks longer than a plain string field, and refuses what is not base64', async () => {
+  const { API_METHODS } = await import('../../../electron/api.js');
+  const mask = new Uint8Array(512 * 512 * 20);
+  for (let k = 0; k < 20; k++) for (let j = 100; j < 400; j++) mask.fill(1, 512 * (j + 512 * k) + 100, 512 * (j + 512 * k) + 300);
+  const runs = maskToWire(mask);
+  assert.ok(runs.length > 4096, `${runs.length} characters`);
+  const req = API_METHODS.saveStructureEdit({ seriesUid: '1.2', templateSet: 'S', structure: 'X', runs, reviewer: 'R' });
+  assert.equal(req.runs, runs);
+  assert.throws(() => API_METHODS.saveStructureEdit({ seriesUid: '1.2', templateSet: 'S', structure: 'X', runs: 'not base64!', reviewer: 'R' }), /packed runs of a mask/);
+});
