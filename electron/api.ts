@@ -187,6 +187,8 @@ export interface ReviewInfo {
   structures: ReviewStructureInfo[];
   /** The reference RTSTRUCT the metrics were measured against (null when none exists). */
   reference: { sopInstanceUid: string; label: string } | null;
+  /** Every RTSTRUCT in the archive on this series, for the reference picker (the first is the default). */
+  references?: { sopInstanceUid: string; label: string }[];
   /** Why the metrics are missing although a reference exists. */
   metricsProblem?: string;
 }
@@ -220,7 +222,8 @@ export interface DelineateApi {
   startRun(req: { templateSet: string; seriesUids: string[]; mode?: 'wpl' | 'spl' }): Promise<{ runId: number }>;
   cancelRun(req: { runId: number }): Promise<Record<string, never>>;
   listRuns(req: Record<string, never>): Promise<{ runs: RunSummary[] }>;
-  getReview(req: { seriesUid: string; templateSet?: string }): Promise<ReviewInfo>;
+  /** `reference`: the SOP Instance UID of the RTSTRUCT to measure against (default: the first on the series). */
+  getReview(req: { seriesUid: string; templateSet?: string; reference?: string }): Promise<ReviewInfo>;
   /** The same decision for one structure on every series given (all or nothing; audited). */
   reviewStructures(req: { seriesUids: string[]; templateSet: string; structure: string; state: ReviewDecision; reviewer: string }): Promise<{ reviewed: number }>;
   /** Writes the approved structures of a series as an RTSTRUCT at `outPath` (audited). */
@@ -405,7 +408,8 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
   getReview: (x) => {
     const o = obj(x, 'getReview');
     const templateSet = optString(o, 'templateSet', 'getReview');
-    return { seriesUid: string(o, 'seriesUid', 'getReview'), ...(templateSet ? { templateSet } : {}) };
+    const reference = optString(o, 'reference', 'getReview');
+    return { seriesUid: string(o, 'seriesUid', 'getReview'), ...(templateSet ? { templateSet } : {}), ...(reference ? { reference } : {}) };
   },
   reviewStructures: (x) => {
     const m = 'reviewStructures';

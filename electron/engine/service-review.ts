@@ -135,12 +135,15 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
         }));
       return { runs };
     },
-    async getReview({ seriesUid, templateSet }) {
+    async getReview({ seriesUid, templateSet, reference }) {
       const all = getResults(db, seriesUid, templateSet);
       // Without a named set: the set of the most recent result (a series may hold several).
       const set = templateSet ?? [...all].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0]?.templateSet ?? '';
       const rows = all.filter((r) => r.templateSet === set);
-      const ref = referenceCandidates(db, seriesUid)[0];
+      const candidates = referenceCandidates(db, seriesUid);
+      const ref = reference === undefined ? candidates[0] : candidates.find((c) => c.sopInstanceUid === reference);
+      if (reference !== undefined && !ref) throw new NotFoundError(`series ${seriesUid} has no reference RTSTRUCT ${reference} in the archive`, { seriesUid });
+      const labelOf = (c: { sopInstanceUid: string; label: string; path: string }): string => c.label || c.path.split(/[\\/]/).pop() || c.sopInstanceUid;
       let metrics = new Map<string, StructureMetricsInfo>();
       let metricsProblem: string | undefined;
       if (ref && rows.some((r) => r.hasMask || r.boxes.length > 0)) {
@@ -169,7 +172,8 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
         seriesUid,
         templateSet: set,
         structures,
-        reference: ref ? { sopInstanceUid: ref.sopInstanceUid, label: ref.label || ref.path.split(/[\\/]/).pop() || ref.sopInstanceUid } : null,
+        reference: ref ? { sopInstanceUid: ref.sopInstanceUid, label: labelOf(ref) } : null,
+        references: candidates.map((c) => ({ sopInstanceUid: c.sopInstanceUid, label: labelOf(c) })),
         ...(metricsProblem ? { metricsProblem } : {}),
       };
     },

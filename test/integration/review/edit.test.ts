@@ -2,7 +2,8 @@
  * Saving a reviewer's mask edit (electron/engine/review/edit.ts, issue 16): a new revision is stored
  * and the previous one kept, the structure is marked edited, goes back to pending review, the audit
  * entry counts the voxels added and removed, a structure the template set lacks can be drawn from
- * scratch, and the RTSTRUCT export writes the latest revision as MANUAL.
+ * scratch, the RTSTRUCT export writes the latest revision as MANUAL, and the metrics can be measured
+ * against a chosen reference RTSTRUCT of the series.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +34,9 @@ test('a mask edit is a new revision: previous kept, edited, pending, audited, ex
   upsertLocalization(db, { seriesUid: uid, templateSet: TEMPLATE_SET, localizer: 'atlas', mode: 'wpl', models: [], structures: [{ name: 'Liver', boxes: [{ min: [-50, -50, -70], max: [50, 50, -30] }], extremePoints: [], confidence: 0.9, flags: [] }] });
   upsertSegmentation(db, { seriesUid: uid, templateSet: TEMPLATE_SET, segmenter: 'atlas', models: [], structures: [{ name: 'Liver', mask: first, voxels: 600, volumeCc: 600 * 0.15 }] });
   await service.reviewStructures({ seriesUids: [uid], templateSet: TEMPLATE_SET, structure: 'Liver', state: 'approved', reviewer: 'J. Doe' });
+
+  const original = join(dir, 'original.dcm');
+  exportResultsRtstruct(db, uid, original, { templateSet: TEMPLATE_SET, approvedOnly: true });
 
   const loaded = await service.getStructureMask(API_METHODS.getStructureMask({ seriesUid: uid, templateSet: TEMPLATE_SET, structure: 'Liver' }));
   assert.equal(loaded.revision, 1);
@@ -102,6 +106,19 @@ test('a mask edit is a new revision: previous kept, edited, pending, audited, ex
   const zOf = (k: number): number => g.origin[2] + k * g.spacing[2] * g.direction[8];
   const zs = seqOf(liver, 'ContourSequence').map((c) => Number((c.ContourData as number[])[2]));
   assert.ok(!zs.some((z) => Math.abs(z - zOf(6)) < 1e-3), 'the erased slice has no contour');
+  // The metrics panel's reference picker: both exports in the archive, each chosen in turn.
+  await service.importPaths({ paths: [original, out] });
+  const byRef = await service.getReview({ seriesUid: uid, templateSet: TEMPLATE_SET });
+  assert.equal(byRef.references?.length, 2);
+  const uidOf = (file: string): string => strOf(readPart10(file).dataset, 'SOPInstanceUID');
+  const diceAgainst = async (file: string): Promise<number | null | undefined> =>
+    (await service.getReview(API_METHODS.getReview({ seriesUid: uid, templateSet: TEMPLATE_SET, reference: uidOf(file) }))).structures.find((s) => s.structure === 'Liver')?.metrics?.dice;
+  const vsEdited = await diceAgainst(out);
+  const vsOriginal = await diceAgainst(original);
+  assert.ok(vsEdited !== null && vsEdited !== undefined && vsEdited > 0.99, `the edit against its own export: Dice ${vsEdited}`);
+  assert.ok(vsOriginal !== null && vsOriginal !== undefined && vsOriginal < vsEdited, `against the pre-edit export: Dice ${vsOriginal} < ${vsEdited}`);
+  await assert.rejects(service.getReview({ seriesUid: uid, templateSet: TEMPLATE_SET, reference: '2.25.404' }), /no reference RTSTRUCT 2\.25\.404/);
+
   const x = seqOf(liver, 'ContourSequence').filter((c) => Math.abs(Number((c.ContourData as number[])[2]) - zOf(9)) < 1e-3).flatMap((c) => (c.ContourData as number[]).filter((_, i) => i % 3 === 0));
   const xOf = (i: number): number => g.origin[0] + i * g.spacing[0] * g.direction[0];
   assert.ok(Math.max(...x.map((v) => v * Math.sign(g.direction[0]))) >= xOf(27) * Math.sign(g.direction[0]) - 1e-6, 'the edited slice reaches the added strip');
