@@ -234,6 +234,10 @@ export interface DelineateApi {
   getStructureMask(req: StructureKey & { revision?: number }): Promise<StructureMaskInfo>;
   /** Saves a reviewer-edited (or newly drawn) mask as a new revision: marked edited (MANUAL), pending, audited. */
   saveStructureEdit(req: StructureKey & { runs: string; reviewer: string; baseRevision?: number }): Promise<StructureEditInfo>;
+  /** The structures a contour file offers: an RTSTRUCT's ROI names, or a label map's values with names from a file beside it. */
+  listContourNames(req: { path: string }): Promise<{ kind: 'rtstruct' | 'labels'; structures: { name: string; value?: number; contours?: number }[]; namesFile?: string }>;
+  /** Members from an RTSTRUCT's contours on the series (the ROIs named, or all with contours). */
+  deriveTemplatesFromRtstruct(req: { set: string; seriesUid: string; rtstructPath: string; structures?: string[] }): Promise<{ set: string; structures: { name: string; points: ExtremePoints }[] }>;
   /** One page of the archive's series matching the filters (the Studies screen; engine/store/search.ts). */
   searchSeries(req: SeriesSearchRequest): Promise<SeriesSearchResult>;
 }
@@ -448,6 +452,17 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     const m = 'saveStructureEdit';
     const o = obj(x, m);
     return { ...structureKey(o, m), runs: packedRuns(o, 'runs', m), reviewer: string(o, 'reviewer', m), ...optRevision(o, 'baseRevision', m) };
+  },
+  listContourNames: (x) => ({ path: string(obj(x, 'listContourNames'), 'path', 'listContourNames') }),
+  deriveTemplatesFromRtstruct: (x) => {
+    const m = 'deriveTemplatesFromRtstruct';
+    const o = obj(x, m);
+    return {
+      set: string(o, 'set', m),
+      seriesUid: string(o, 'seriesUid', m),
+      rtstructPath: string(o, 'rtstructPath', m),
+      ...(o.structures !== undefined ? { structures: strings(o, 'structures', m) } : {}),
+    };
   },
   searchSeries: (x) => {
     const m = 'searchSeries';

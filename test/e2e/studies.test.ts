@@ -2,11 +2,12 @@
  * The Studies screen over a synthetic archive of 300 series (test/helpers/synthetic-archive.ts) in
  * Chromium against the bridge: one page of 50 rows at a time (never every series in the DOM), next
  * and previous pages, and server-side filters (text, modality, run state, review state) whose counts
- * match what was written; rows show RTSTRUCTs and results.
+ * match what was written; rows show RTSTRUCTs and results. Then the template derive form reads the
+ * structures of a label map (OpenKBP, names from oar_names.json) and derives the two picked.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -14,10 +15,11 @@ import { startBridge } from '../../electron/bridge/server.js';
 import { createEngineService } from '../../electron/engine/service.js';
 import { ENGINE_ARCHIVE } from '../../electron/engine/service-ports.js';
 import { openDatabase } from '../../electron/engine/store/db.js';
+import { dataDir } from '../helpers/data.js';
 import { writeSyntheticArchive } from '../helpers/synthetic-archive.js';
 import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing, SKIP_FIRST_RUN } from './harness.js';
 
-test('Studies screen: paged server-side search with filters over 300 series', { timeout: 180_000 }, async (t) => {
+test('Studies screen: paged server-side search with filters over 300 series; derive form reads structure names', { timeout: 180_000 }, async (t) => {
   const missing = chromiumMissing();
   if (missing) return t.skip(missing);
   const dir = mkdtempSync(join(tmpdir(), 'delineate-e2e-studies-'));
@@ -72,5 +74,30 @@ test('Studies screen: paged server-side search with filters over 300 series', { 
   await expectTotal(4, 'patient id');
   const withRs = facts.filter((f) => f.patientId === 'SYN00007' && f.rtstruct).length;
   assert.equal(await page.locator('tr[data-series] [data-role="rtstructs"]:has-text("RTSTRUCT")').count(), withRs, 'RTSTRUCTs are shown');
+
+  // The template derive form offers the structures of the chosen label map, named from the file beside it.
+  const kbp = join(dataDir(), 'openkbp');
+  if (!existsSync(kbp)) {
+    t.diagnostic(`${kbp} absent: the derive-form check is skipped`);
+  } else {
+    const ct = (await service.importPaths({ paths: [join(kbp, 'pt_4_ct.nii.gz')] })).series[0]!;
+    await page.click('[data-tab="templates"]');
+    await page.fill('input[name="derive-set"]', 'hn');
+    await page.selectOption('select[name="derive-series"]', ct.seriesUid);
+    await page.fill('input[name="derive-path"]', join(kbp, 'pt_4_oar_labels.nii.gz'));
+    await page.click('[data-action="read-structures"]');
+    await page.waitForSelector('[data-role="offered"][data-kind="labels"]');
+    assert.equal(await page.inputValue('input[name="label-1"]'), 'Brainstem', 'names from oar_names.json');
+    // Derive only two of them.
+    const picks = page.locator('[data-role="offered"] .pick');
+    for (let i = 0; i < (await picks.count()); i++) {
+      const name = await picks.nth(i).locator('input[name^="label-"]').inputValue();
+      if (name !== 'Brainstem' && name !== 'SpinalCord') await picks.nth(i).locator('input[type="checkbox"]').uncheck();
+    }
+    await page.click('[data-action="derive"]');
+    await page.waitForSelector('p.ok:has-text("derived")', { timeout: 60_000 });
+    const set = (await service.listTemplateSets({})).sets.find((x) => x.name === 'hn');
+    assert.deepEqual(set?.structures.map((x) => x.name).sort(), ['Brainstem', 'SpinalCord']);
+  }
   assert.deepEqual(errors, []);
 });
