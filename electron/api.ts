@@ -174,6 +174,8 @@ export interface ReviewStructureInfo {
   boxes: [Vec3, Vec3][];
   hasMask: boolean;
   volumeCc: number | null;
+  /** The current mask revision (0: none yet); an edit saves the next one and keeps the earlier ones. */
+  revision?: number;
   /** Null when the series has no reference RTSTRUCT or the reference lacks this structure. */
   metrics: StructureMetricsInfo | null;
 }
@@ -185,6 +187,8 @@ export interface ReviewInfo {
   structures: ReviewStructureInfo[];
   /** The reference RTSTRUCT the metrics were measured against (null when none exists). */
   reference: { sopInstanceUid: string; label: string } | null;
+  /** Every RTSTRUCT in the archive on this series, for the reference picker (the first is the default). */
+  references?: { sopInstanceUid: string; label: string }[];
   /** Why the metrics are missing although a reference exists. */
   metricsProblem?: string;
 }
@@ -290,7 +294,8 @@ export interface DelineateApi {
   startRun(req: { templateSet: string; seriesUids: string[]; mode?: 'wpl' | 'spl' }): Promise<{ runId: number }>;
   cancelRun(req: { runId: number }): Promise<Record<string, never>>;
   listRuns(req: Record<string, never>): Promise<{ runs: RunSummary[] }>;
-  getReview(req: { seriesUid: string; templateSet?: string }): Promise<ReviewInfo>;
+  /** `reference`: the SOP Instance UID of the RTSTRUCT to measure against (default: the first on the series). */
+  getReview(req: { seriesUid: string; templateSet?: string; reference?: string }): Promise<ReviewInfo>;
   /** The same decision for one structure on every series given (all or nothing; audited). */
   reviewStructures(req: { seriesUids: string[]; templateSet: string; structure: string; state: ReviewDecision; reviewer: string }): Promise<{ reviewed: number }>;
   /** Writes the approved structures of a series as an RTSTRUCT at `outPath` (audited). */
@@ -305,6 +310,75 @@ export interface DelineateApi {
   nodeValidateRules(req: { rules: string }): Promise<{ rules: number; allowedCallingAeTitles: string[] | null }>;
   /** C-FIND on a PACS (AET@HOST:PORT or a saved destination name): studies with their series. */
   pacsSearch(req: { from: string; patientId?: string; studyUid?: string; modality?: string }): Promise<{ studies: PacsStudy[] }>;
+  /** A stored mask (current revision unless `revision`) on the series grid, run-length packed (engine/review/rle.ts). */
+  getStructureMask(req: StructureKey & { revision?: number }): Promise<StructureMaskInfo>;
+  /** Saves a reviewer-edited (or newly drawn) mask as a new revision: marked edited (MANUAL), pending, audited. */
+  saveStructureEdit(req: StructureKey & { runs: string; reviewer: string; baseRevision?: number }): Promise<StructureEditInfo>;
+  /** The structures a contour file offers: an RTSTRUCT's ROI names, or a label map's values with names from a file beside it. */
+  listContourNames(req: { path: string }): Promise<{ kind: 'rtstruct' | 'labels'; structures: { name: string; value?: number; contours?: number }[]; namesFile?: string }>;
+  /** Members from an RTSTRUCT's contours on the series (the ROIs named, or all with contours). */
+  deriveTemplatesFromRtstruct(req: { set: string; seriesUid: string; rtstructPath: string; structures?: string[] }): Promise<{ set: string; structures: { name: string; points: ExtremePoints }[] }>;
+  /** One page of the archive's series matching the filters (the Studies screen; engine/store/search.ts). */
+  searchSeries(req: SeriesSearchRequest): Promise<SeriesSearchResult>;
+}
+
+/** One structure of a series' results. */
+export interface StructureKey {
+  seriesUid: string;
+  templateSet: string;
+  structure: string;
+}
+
+/** A mask on the series grid: `runs` alternate zeros and ones, i fastest, then j, then k (engine/review/rle.ts). */
+export interface StructureMaskInfo {
+  structure: string;
+  revision: number;
+  voxels: number;
+  /** [columns, rows, slices] of the series grid. */
+  dims: Vec3;
+  runs: string;
+}
+
+export interface StructureEditInfo {
+  structure: string;
+  revision: number;
+  voxels: number;
+  volumeCc: number;
+  voxelsAdded: number;
+  voxelsRemoved: number;
+  /** True when the structure had no result on the series before (drawn from scratch). */
+  created: boolean;
+}
+
+export type RunStateFilter = 'none' | 'pending' | 'running' | 'done' | 'failed';
+export type ReviewStateFilter = 'none' | 'pending' | 'approved' | 'rejected';
+export const RUN_STATE_FILTERS: readonly RunStateFilter[] = ['none', 'pending', 'running', 'done', 'failed'];
+export const REVIEW_STATE_FILTERS: readonly ReviewStateFilter[] = ['none', 'pending', 'approved', 'rejected'];
+
+export interface SeriesSearchRequest {
+  /** Substring of patient id or name, study or series description, or series UID. */
+  text?: string;
+  modality?: string;
+  /** Study date range, DICOM DA (YYYYMMDD), inclusive. */
+  dateFrom?: string;
+  dateTo?: string;
+  runState?: RunStateFilter;
+  reviewState?: ReviewStateFilter;
+  offset?: number;
+  /** Page size, at most 200 (default 50). */
+  limit?: number;
+}
+
+export interface SeriesSearchResult {
+  /** Series matching the filters, over all pages. */
+  total: number;
+  offset: number;
+  series: (SeriesSummary & {
+    /** RTSTRUCTs in the archive that reference the series. */
+    rtstructs: number;
+    results: { total: number; pending: number; approved: number; rejected: number };
+    runState: RunStateFilter;
+  })[];
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -347,6 +421,24 @@ export type PreloadApi = { [M in ApiMethod]: (req: ApiRequest<M>) => Promise<Api
 
 function memberKey(o: Record<string, unknown>, method: string): TemplateMemberKey {
   return { set: string(o, 'set', method), structure: string(o, 'structure', method), seriesUid: string(o, 'seriesUid', method) };
+}
+
+function structureKey(o: Record<string, unknown>, m: string): StructureKey {
+  return { seriesUid: string(o, 'seriesUid', m), templateSet: string(o, 'templateSet', m), structure: string(o, 'structure', m) };
+}
+
+/** A packed mask (engine/review/rle.ts): base64, longer than the 4096 characters of a plain string field. */
+function packedRuns(o: Record<string, unknown>, key: string, m: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new ApiValidationError(`${m}: '${key}' must be the packed runs of a mask (base64)`);
+  return v;
+}
+
+function optRevision<K extends string>(o: Record<string, unknown>, key: K, m: string): { [P in K]?: number } {
+  if (o[key] === undefined) return {};
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ApiValidationError(`${m}: '${key}' must be a non-negative integer`);
+  return { [key]: v } as { [P in K]?: number };
 }
 
 /** One validator per method; the keys of this object are the channel names. */
@@ -400,7 +492,8 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
   getReview: (x) => {
     const o = obj(x, 'getReview');
     const templateSet = optString(o, 'templateSet', 'getReview');
-    return { seriesUid: string(o, 'seriesUid', 'getReview'), ...(templateSet ? { templateSet } : {}) };
+    const reference = optString(o, 'reference', 'getReview');
+    return { seriesUid: string(o, 'seriesUid', 'getReview'), ...(templateSet ? { templateSet } : {}), ...(reference ? { reference } : {}) };
   },
   reviewStructures: (x) => {
     const m = 'reviewStructures';
@@ -454,6 +547,46 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     const modality = optString(o, 'modality', m);
     if (!patientId === !studyUid) throw new ApiValidationError(`${m}: give exactly one of 'patientId' and 'studyUid'`);
     return { from: string(o, 'from', m), ...(patientId ? { patientId } : {}), ...(studyUid ? { studyUid } : {}), ...(modality ? { modality } : {}) };
+  },
+  getStructureMask: (x) => {
+    const o = obj(x, 'getStructureMask');
+    return { ...structureKey(o, 'getStructureMask'), ...optRevision(o, 'revision', 'getStructureMask') };
+  },
+  saveStructureEdit: (x) => {
+    const m = 'saveStructureEdit';
+    const o = obj(x, m);
+    return { ...structureKey(o, m), runs: packedRuns(o, 'runs', m), reviewer: string(o, 'reviewer', m), ...optRevision(o, 'baseRevision', m) };
+  },
+  listContourNames: (x) => ({ path: string(obj(x, 'listContourNames'), 'path', 'listContourNames') }),
+  deriveTemplatesFromRtstruct: (x) => {
+    const m = 'deriveTemplatesFromRtstruct';
+    const o = obj(x, m);
+    return {
+      set: string(o, 'set', m),
+      seriesUid: string(o, 'seriesUid', m),
+      rtstructPath: string(o, 'rtstructPath', m),
+      ...(o.structures !== undefined ? { structures: strings(o, 'structures', m) } : {}),
+    };
+  },
+  searchSeries: (x) => {
+    const m = 'searchSeries';
+    const o = obj(x, m);
+    const out: SeriesSearchRequest = {};
+    for (const k of ['text', 'modality', 'dateFrom', 'dateTo'] as const) {
+      const v = optString(o, k, m);
+      if (v !== undefined) out[k] = v;
+    }
+    const run = optString(o, 'runState', m);
+    if (run !== undefined) {
+      if (!(RUN_STATE_FILTERS as readonly string[]).includes(run)) throw new ApiValidationError(`${m}: 'runState' must be one of ${RUN_STATE_FILTERS.join(', ')}`);
+      out.runState = run as RunStateFilter;
+    }
+    const review = optString(o, 'reviewState', m);
+    if (review !== undefined) {
+      if (!(REVIEW_STATE_FILTERS as readonly string[]).includes(review)) throw new ApiValidationError(`${m}: 'reviewState' must be one of ${REVIEW_STATE_FILTERS.join(', ')}`);
+      out.reviewState = review as ReviewStateFilter;
+    }
+    return { ...out, ...optRevision(o, 'offset', m), ...optRevision(o, 'limit', m) };
   },
 };
 

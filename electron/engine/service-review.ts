@@ -16,6 +16,7 @@ import { startBatch, type BatchHandle } from './jobs/batch.js';
 import { itemCounts, listItems, listRuns } from './jobs/runs.js';
 import type { RunEvent, RunStatus } from './jobs/types.js';
 import { defaultModelsDir } from './paths.js';
+import { saveStructureEdit, structureMask } from './review/edit.js';
 import { rerunStructure } from './review/rerun.js';
 import { exportResultsRtstruct } from './rtstruct/export.js';
 import type { Db } from './store/db.js';
@@ -23,7 +24,7 @@ import { getResults } from './store/results.js';
 import { defaultColor } from './store/structures.js';
 import { getStructure } from './store/templates.js';
 
-type ReviewMethods = Pick<DelineateApi, 'startRun' | 'cancelRun' | 'listRuns' | 'getReview' | 'reviewStructures' | 'exportRtstruct' | 'rerunStructure'>;
+type ReviewMethods = Pick<DelineateApi, 'startRun' | 'cancelRun' | 'listRuns' | 'getReview' | 'reviewStructures' | 'exportRtstruct' | 'rerunStructure' | 'getStructureMask' | 'saveStructureEdit'>;
 
 export interface ReviewContext {
   db: Db;
@@ -134,12 +135,15 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
         }));
       return { runs };
     },
-    async getReview({ seriesUid, templateSet }) {
+    async getReview({ seriesUid, templateSet, reference }) {
       const all = getResults(db, seriesUid, templateSet);
       // Without a named set: the set of the most recent result (a series may hold several).
       const set = templateSet ?? [...all].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0]?.templateSet ?? '';
       const rows = all.filter((r) => r.templateSet === set);
-      const ref = referenceCandidates(db, seriesUid)[0];
+      const candidates = referenceCandidates(db, seriesUid);
+      const ref = reference === undefined ? candidates[0] : candidates.find((c) => c.sopInstanceUid === reference);
+      if (reference !== undefined && !ref) throw new NotFoundError(`series ${seriesUid} has no reference RTSTRUCT ${reference} in the archive`, { seriesUid });
+      const labelOf = (c: { sopInstanceUid: string; label: string; path: string }): string => c.label || c.path.split(/[\\/]/).pop() || c.sopInstanceUid;
       let metrics = new Map<string, StructureMetricsInfo>();
       let metricsProblem: string | undefined;
       if (ref && rows.some((r) => r.hasMask || r.boxes.length > 0)) {
@@ -161,13 +165,15 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
         boxes: r.boxes.map((b) => [[...b.min] as Vec3, [...b.max] as Vec3] as [Vec3, Vec3]),
         hasMask: r.hasMask,
         volumeCc: r.volumeCc,
+        revision: r.revision,
         metrics: metrics.get(normaliseName(r.structure)) ?? null,
       }));
       return {
         seriesUid,
         templateSet: set,
         structures,
-        reference: ref ? { sopInstanceUid: ref.sopInstanceUid, label: ref.label || ref.path.split(/[\\/]/).pop() || ref.sopInstanceUid } : null,
+        reference: ref ? { sopInstanceUid: ref.sopInstanceUid, label: labelOf(ref) } : null,
+        references: candidates.map((c) => ({ sopInstanceUid: c.sopInstanceUid, label: labelOf(c) })),
         ...(metricsProblem ? { metricsProblem } : {}),
       };
     },
@@ -195,6 +201,12 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
         ...(extremePoints ? { extremePoints } : {}),
       });
       return { structure: r.structure, boxes: r.boxes.map((b) => [[...b.min] as Vec3, [...b.max] as Vec3] as [Vec3, Vec3]), voxels: r.voxels, volumeCc: r.volumeCc, reviewState: r.reviewState };
+    },
+    async getStructureMask({ seriesUid, templateSet, structure, revision }) {
+      return structureMask(db, { seriesUid, templateSet, structure, ...(revision !== undefined ? { revision } : {}) });
+    },
+    async saveStructureEdit({ seriesUid, templateSet, structure, runs, reviewer, baseRevision }) {
+      return saveStructureEdit(db, { seriesUid, templateSet, structure, runs, reviewer, ...(baseRevision !== undefined ? { baseRevision } : {}) });
     },
     cancelAll() {
       for (const h of running.values()) h.cancel();

@@ -32,6 +32,9 @@ import {
 import { deriveFromLabelFile } from './service-derive.js';
 import { createReviewService } from './service-review.js';
 import { createNodeService } from './service-node.js';
+import { searchSeries } from './store/search.js';
+import { contourNames } from './rtstruct/contour-names.js';
+import { deriveTemplatesFromRtstruct } from './rtstruct/derive.js';
 import { modelsSetupStatus } from './models/status.js';
 import type { Volume } from './volume/volume.js';
 
@@ -152,6 +155,16 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     },
     async listSeries() {
       return { series: await opts.archive.listSeries(db) };
+    },
+    async searchSeries(req) {
+      return searchSeries(db, req);
+    },
+    async listContourNames({ path }) {
+      return contourNames(path);
+    },
+    async deriveTemplatesFromRtstruct({ set, seriesUid, rtstructPath, structures }) {
+      const r = deriveTemplatesFromRtstruct(db, { set, seriesUid, file: rtstructPath, ...(structures ? { structures } : {}) });
+      return { set: r.set, structures: r.structures.map((s) => ({ name: s.name, points: s.points })) };
     },
     async openVolume({ seriesUid }) {
       return (await loadCached(seriesUid)).handle;

@@ -50,7 +50,11 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function startApp(opts: { staticDir: string; viewport?: { width: number; height: number } }): Promise<App> {
+/** Marks the app's first-run Models screen as seen, so a test starts on the Studies screen. */
+export const SKIP_FIRST_RUN = (): void => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('delineate:models-screen-seen', '1');
+
+/** `firstRun`: keep the first-run behaviour (the Models screen opens by itself when no models are configured). */
+export async function startApp(opts: { staticDir: string; viewport?: { width: number; height: number }; firstRun?: boolean }): Promise<App> {
   const work = mkdtempSync(join(tmpdir(), 'delineate-e2e-'));
   const service = createEngineService({ dbPath: join(work, 'db.sqlite'), archive: ENGINE_ARCHIVE, contours: ENGINE_CONTOURS });
   const bridge = await startBridge({ service, staticDir: opts.staticDir });
@@ -60,6 +64,7 @@ export async function startApp(opts: { staticDir: string; viewport?: { width: nu
     args: CHROMIUM_ARGS,
     viewport: opts.viewport ?? { width: 1400, height: 900 },
   });
+  if (!opts.firstRun) await context.addInitScript(SKIP_FIRST_RUN);
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));

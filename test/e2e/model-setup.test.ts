@@ -1,5 +1,6 @@
 /**
- * The first-run model setup screen in Chromium over the bridge: with an empty models folder it names
+ * The first-run model setup screen in Chromium over the bridge: it opens by itself on first run when
+ * no models are configured; with an empty models folder it names
  * the folder, shows CPU as the provider in use and explains what works without models and how to
  * get them; verifying a folder with the tiny SAM fixture lists each file as verified and MedSAM as
  * the segmentation backend; a corrupted copy names the bad file.
@@ -21,7 +22,7 @@ test('model setup screen: no models, then a verified folder, then a corrupted fi
   const before = process.env.DELINEATE_MODELS;
   // The bridge's engine runs in this process: the app's models folder is this empty one.
   process.env.DELINEATE_MODELS = join(work, 'empty');
-  const app = await startApp({ staticDir: buildRenderer() });
+  const app = await startApp({ staticDir: buildRenderer(), firstRun: true });
   t.after(async () => {
     await app.close();
     if (before === undefined) delete process.env.DELINEATE_MODELS;
@@ -30,8 +31,9 @@ test('model setup screen: no models, then a verified folder, then a corrupted fi
   });
   const { page } = app;
 
-  await page.click('[data-tab="models"]');
+  // First run with no models: the Models screen opens by itself (no click on its tab).
   await page.waitForSelector('[data-testid="no-models-help"]', { timeout: 30_000 });
+  assert.match((await page.getAttribute('[data-tab="models"]', 'class')) ?? '', /\bactive\b/);
   assert.equal(await page.textContent('[data-testid="models-dir"]'), join(work, 'empty'));
   assert.match((await page.textContent('[data-testid="providers"]')) ?? '', /CPU — in use/);
   assert.match((await page.textContent('[data-testid="backends"]')) ?? '', /Localization: atlas[\s\S]*Segmentation: atlas/);

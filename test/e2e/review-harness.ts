@@ -9,7 +9,7 @@ import type { TestContext } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { startBridge } from '../../electron/bridge/server.js';
 import { openReviewService, type ReviewService } from '../integration/review/harness.js';
-import { buildRenderer, CHROMIUM, CHROMIUM_ARGS } from './harness.js';
+import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, SKIP_FIRST_RUN } from './harness.js';
 
 export interface ReviewHarness extends ReviewService {
   page: Page;
@@ -29,6 +29,7 @@ export async function openReviewHarness(t: TestContext, prefix: string, count: n
     base.dispose();
     rmSync(staticDir, { recursive: true, force: true });
   });
+  await context.addInitScript(SKIP_FIRST_RUN);
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -40,9 +40,10 @@ test('run two series from the UI, watch progress, review, approve one structure 
   const structures = await page.locator('tr[data-structure]').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { structure: string } }).dataset.structure));
   assert.equal(structures.length, 3, `three structures to review: ${structures.join(', ')}`);
   const [approve, reject, acrossSeries] = structures as [string, string, string];
-  // The stored results are overlaid on the MPR views.
+  // The stored results are shown on the MPR views (a labelmap of every structure with a mask).
   await page.waitForSelector(`body[data-mpr-ready="${a}"]`, { state: 'attached', timeout: 60_000 });
-  await page.waitForSelector(`[data-role="overlay-structures"] [data-structure="${approve}"]`, { timeout: 30_000 });
+  await page.waitForSelector(`body[data-labelmap-ready="${a}"]`, { state: 'attached', timeout: 30_000 });
+  await page.waitForSelector(`tr[data-structure="${approve}"] [data-role="visible"]`, { timeout: 30_000 });
 
   await page.fill('input[name="reviewer"]', 'J. Doe');
   await page.click(`tr[data-structure="${approve}"] [data-action="approve"]`);

@@ -11,6 +11,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { openDatabase, type Db } from '../store/db.js';
+import { archiveCurrentMask } from '../store/results.js';
 import { DelineateError, NotFoundError } from '../errors.js';
 import { readManifest, readShardResult, sha256File, workDbPath, type PackageManifest, type ShardResult } from './package.js';
 
@@ -62,10 +63,16 @@ export function mergeShard(db: Db, shardDb: Db, ctx: MergeContext): SeriesMerge[
   const shardStructures = shardDb.prepare('SELECT name, color, interpreted_type, description FROM structures WHERE name = ?');
   const shardAudit = shardDb.prepare(`SELECT * FROM audit WHERE series_uid = ? AND template_set = ? AND action = 'created' ORDER BY id`);
   const upsert = db.prepare(
-    `INSERT INTO results (series_uid, set_id, ${RESULT_COLUMNS.join(', ')})
-     VALUES (@series_uid, @set_id, ${RESULT_COLUMNS.map((c) => `@${c}`).join(', ')})
+    // A mask brought in is the next revision of the structure (store/results.ts): the one it
+    // replaces is archived first (archiveCurrentMask), as a local re-run would.
+    `INSERT INTO results (series_uid, set_id, ${RESULT_COLUMNS.join(', ')}, revision, revision_source, revision_actor)
+     VALUES (@series_uid, @set_id, ${RESULT_COLUMNS.map((c) => `@${c}`).join(', ')},
+             CASE WHEN @mask IS NULL THEN 0 ELSE 1 END, CASE WHEN @mask IS NULL THEN '' ELSE 'segmenter' END, coalesce(@segmenter, ''))
      ON CONFLICT (series_uid, set_id, structure) DO UPDATE SET
        ${RESULT_COLUMNS.filter((c) => c !== 'structure').map((c) => `${c} = excluded.${c}`).join(', ')},
+       revision = CASE WHEN excluded.mask IS NULL THEN results.revision ELSE results.revision + 1 END,
+       revision_source = CASE WHEN excluded.mask IS NULL THEN results.revision_source ELSE 'segmenter' END,
+       revision_actor = CASE WHEN excluded.mask IS NULL THEN results.revision_actor ELSE excluded.segmenter END,
        review_state = 'pending', reviewer = '', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
   );
   const structure = db.prepare('INSERT OR IGNORE INTO structures (name, color, interpreted_type, description) VALUES (@name, @color, @interpreted_type, @description)');
@@ -96,6 +103,7 @@ export function mergeShard(db: Db, shardDb: Db, ctx: MergeContext): SeriesMerge[
       for (const r of rows) {
         const s = shardStructures.get(r.structure);
         if (s) structure.run(s);
+        if (r.mask !== null) archiveCurrentMask(db, item.seriesUid, set.id, String(r.structure));
         upsert.run({ ...r, series_uid: item.seriesUid, set_id: set.id });
       }
       for (const a of shardAudit.all(item.seriesUid, ctx.templateSet) as Record<string, unknown>[]) {

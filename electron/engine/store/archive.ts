@@ -14,7 +14,7 @@ export interface StoredGeometry extends Geometry {
   uniform?: boolean;
 }
 
-interface SeriesRow {
+export interface SeriesRow {
   series_uid: string;
   study_uid: string;
   modality: string;
@@ -29,7 +29,7 @@ interface SeriesRow {
   instances: number;
 }
 
-const SERIES_SELECT = `
+export const SERIES_SELECT = `
   SELECT s.series_uid, s.study_uid, s.modality, s.frame_of_reference_uid, s.description, s.source,
          s.geometry_json, s.warnings_json, p.patient_id, p.name AS patient_name, st.study_date,
          (SELECT COUNT(*) FROM instances i WHERE i.series_uid = s.series_uid) AS instances
@@ -53,7 +53,7 @@ export function parseGeometry(json: string | null): StoredGeometry {
   return JSON.parse(json) as StoredGeometry;
 }
 
-function toSummary(r: SeriesRow): SeriesSummary {
+export function toSummary(r: SeriesRow): SeriesSummary {
   const g = parseGeometry(r.geometry_json);
   return {
     seriesUid: r.series_uid,

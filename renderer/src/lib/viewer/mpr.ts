@@ -29,7 +29,8 @@ import { voiRange, WL_PRESETS, type PresetName } from './presets.js';
 
 export const VIEWS = ['axial', 'sagittal', 'coronal'] as const;
 export type ViewName = (typeof VIEWS)[number];
-export type Mode = 'navigate' | 'points';
+/** navigate: crosshairs on the primary button; points: template clicks; edit: a labelmap tool (labelmap.ts) or polygon clicks. */
+export type Mode = 'navigate' | 'points' | 'edit';
 
 const ORIENTATION: Record<ViewName, Enums.OrientationAxis> = {
   axial: Enums.OrientationAxis.AXIAL,
@@ -65,9 +66,12 @@ export type Voxels = Int16Array | Float32Array | Uint8Array;
  */
 let volumeLoads = 0;
 
+export const TOOL_GROUP_ID = TOOL_GROUP;
+
 export class MprViewer {
   private engine: RenderingEngine | undefined;
-  private volumeId: string | undefined;
+  /** The CT volume's cache id (the labelmap is derived from it). */
+  volumeId: string | undefined;
   private listeners = new Set<() => void>();
   private cursorListeners = new Set<(c: CursorInfo) => void>();
   private clickListeners = new Set<(view: ViewName, lps: Vec3) => void>();
@@ -80,6 +84,10 @@ export class MprViewer {
 
   private ids(): string[] {
     return VIEWS.map((v) => `mpr-${v}`);
+  }
+
+  viewportId(view: ViewName): string {
+    return `mpr-${view}`;
   }
 
   viewport(view: ViewName): Types.IVolumeViewport | undefined {
@@ -123,7 +131,7 @@ export class MprViewer {
         down = e.button === 0 ? { x: e.clientX, y: e.clientY } : undefined;
       };
       const pup = (e: PointerEvent): void => {
-        if (this.mode !== 'points' || !down || e.button !== 0) return;
+        if (this.mode === 'navigate' || !down || e.button !== 0) return;
         const moved = Math.hypot(e.clientX - down.x, e.clientY - down.y);
         down = undefined;
         if (moved > 4) return;
@@ -276,6 +284,14 @@ export class MprViewer {
 
   render(): void {
     this.engine?.render();
+  }
+
+  /**
+   * After the elements changed size (a toolbar row appeared): Cornerstone keeps the old canvas size
+   * until told, and canvasToWorld then maps the mouse to the wrong place. Keeps the camera's focal point.
+   */
+  resize(): void {
+    this.engine?.resize(true, true);
   }
 
   onChange(l: () => void): () => void {
