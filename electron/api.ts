@@ -191,6 +191,15 @@ export interface ReviewInfo {
 
 export type ReviewDecision = 'approved' | 'rejected' | 'pending';
 
+/** The audit trail's hash-chain check (`delineate audit verify`); the review screen warns when not ok. */
+export interface AuditVerificationInfo {
+  ok: boolean;
+  entries: number;
+  /** Hash of the newest entry. */
+  head: string;
+  firstBroken?: { id: number; reason: 'edited' | 'deleted' | 'inserted'; message: string };
+}
+
 export interface DelineateApi {
   importPaths(req: { paths: string[] }): Promise<ImportResult>;
   listSeries(req: Record<string, never>): Promise<{ series: SeriesSummary[] }>;
@@ -225,6 +234,8 @@ export interface DelineateApi {
   exportRtstruct(req: { seriesUid: string; templateSet?: string; approvedOnly: true; outPath: string; reviewer?: string }): Promise<{ out: string; sopInstanceUid: string; structures: string[] }>;
   /** Re-segments one structure with an edited box [min, max] or six extreme points (LPS mm); audited, review back to pending. */
   rerunStructure(req: { seriesUid: string; templateSet: string; structure: string; box?: [Vec3, Vec3]; extremePoints?: Vec3[]; reviewer: string }): Promise<{ structure: string; boxes: [Vec3, Vec3][]; voxels: number; volumeCc: number; reviewState: ReviewDecision }>;
+  /** Checks the audit trail's hash chain (edited, deleted or out-of-order entries). */
+  verifyAudit(req: Record<string, never>): Promise<AuditVerificationInfo>;
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -351,6 +362,7 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     const [lo, hi] = v as [Vec3, Vec3];
     return { ...base, box: [[lo[0], lo[1], lo[2]], [hi[0], hi[1], hi[2]]] };
   },
+  verifyAudit: (x) => empty(x, 'verifyAudit'),
 };
 
 export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];

@@ -33,6 +33,7 @@ import { deriveFromLabelFile } from './service-derive.js';
 import { createReviewService } from './service-review.js';
 import { modelsSetupStatus } from './models/status.js';
 import type { Volume } from './volume/volume.js';
+import { verifyAuditChain } from './audit/chain.js';
 
 export type VoxelVolume = Volume<Int16Array | Float32Array | Uint8Array>;
 
@@ -149,6 +150,9 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     },
     async listSeries() {
       return { series: await opts.archive.listSeries(db) };
+    },
+    async verifyAudit() {
+      return verifyAuditChain(db);
     },
     async openVolume({ seriesUid }) {
       return (await loadCached(seriesUid)).handle;
