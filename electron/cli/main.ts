@@ -11,6 +11,8 @@ import { COMMANDS } from './commands/index.js';
 import { openDatabase, type Db } from '../engine/store/db.js';
 import { defaultDatabasePath } from '../engine/paths.js';
 import { DelineateError, InputError, toErrorPayload } from '../engine/errors.js';
+import { storageError, storageReason } from '../engine/fs/atomic.js';
+import { damagedDatabase, isCorruption } from '../engine/store/health.js';
 
 const COMMON = {
   db: { type: 'string', description: 'database file (default: the per-user data folder)' },
@@ -115,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const ctx: CliContext = {
-    db: () => (db ??= openDatabase(dbPath)),
+    db: () => (db ??= openDatabase(dbPath, { check: 'quick' })),
     dbPath,
     json,
     log: (m) => process.stderr.write(`${m}\n`),
@@ -126,11 +128,12 @@ export async function main(argv: string[]): Promise<number> {
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else process.stdout.write(`${cmd.human ? cmd.human(result) : JSON.stringify(result, null, 2)}\n`);
     return 0;
-  } catch (e) {
+  } catch (caught) {
+    const e = storageFailure(caught, cmd, dbPath);
     const p = toErrorPayload(e);
     process.stderr.write(`delineate ${cmd.path.join(' ')}: ${p.message}\n`);
-    if (!(e instanceof DelineateError) && e instanceof Error && e.stack && process.env.DELINEATE_DEBUG) {
-      process.stderr.write(`${e.stack}\n`);
+    if (!(caught instanceof DelineateError) && caught instanceof Error && caught.stack && process.env.DELINEATE_DEBUG) {
+      process.stderr.write(`${caught.stack}\n`);
     }
     return isUsageError(e) ? 2 : 1;
   } finally {
@@ -148,4 +151,21 @@ export async function main(argv: string[]): Promise<number> {
 function isUsageError(e: unknown): boolean {
   if (e instanceof UsageError) return true;
   return e instanceof InputError && /^(unknown option|options? --|give (exactly one of )?--)/.test(e.message);
+}
+
+/**
+ * SQLite's own errors, said as what they mean for this command: a full disk or a read-only folder
+ * names the command and the database; a corrupt page reports the database as damaged with its last
+ * good backup. Anything else passes through.
+ */
+function storageFailure(e: unknown, cmd: Command, dbPath: string): unknown {
+  if (e instanceof DelineateError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return e;
+  if (isCorruption(e)) return damagedDatabase(dbPath, (e as Error).message, e);
+  if (storageReason(e) !== undefined) return storageError(`delineate ${cmd.path.join(' ')}`, dbPath, e);
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) {
+    return new DelineateError('conflict', `delineate ${cmd.path.join(' ')}: database ${dbPath} stayed busy (another Delineate process held it longer than the wait); nothing was changed by the failed step, run it again`, { file: dbPath }, { cause: e });
+  }
+  return e;
 }

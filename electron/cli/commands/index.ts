@@ -20,6 +20,8 @@ import { templateAddCommand } from './template-add.js';
 import { templateDeriveCommand } from './template-derive.js';
 import { templateListCommand } from './template-list.js';
 import { auditExportCommand, auditVerifyCommand } from './audit.js';
+import { dbBackupCommand, dbCheckCommand, dbRestoreCommand } from './db.js';
 
 export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, reviewRerunCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
 COMMANDS.push(auditVerifyCommand, auditExportCommand);
+COMMANDS.push(dbCheckCommand, dbRestoreCommand, dbBackupCommand);

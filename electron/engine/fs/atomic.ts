@@ -17,7 +17,7 @@ export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
 
 export class StorageError extends DelineateError {
-  override readonly name = 'StorageError';
+  override readonly name: string = 'StorageError';
   constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
     super('storage', message, context, options);
   }
