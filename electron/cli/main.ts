@@ -163,7 +163,7 @@ function storageFailure(e: unknown, cmd: Command, dbPath: string): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return e;
   if (isCorruption(e)) return damagedDatabase(dbPath, (e as Error).message, e);
-  if (storageReason(e) !== undefined) return storageError(`delineate ${cmd.path.join(' ')}`, dbPath, e);
+  if (storageReason(e) !== undefined || code.startsWith('SQLITE_IOERR')) return storageError('database', dbPath, e);
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) {
     return new DelineateError('conflict', `delineate ${cmd.path.join(' ')}: database ${dbPath} stayed busy (another Delineate process held it longer than the wait); nothing was changed by the failed step, run it again`, { file: dbPath }, { cause: e });
   }

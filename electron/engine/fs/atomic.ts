@@ -8,7 +8,7 @@
  * Failures become a StorageError that names the operation and the path, and says what the system
  * reported in words a planner can act on (disk full, read-only, permission denied).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { DelineateError, type ErrorContext } from '../errors.js';
@@ -52,9 +52,39 @@ export function storageReason(cause: unknown): string | undefined {
  * written. Nothing already stored is touched by a failed write; the message says so.
  */
 export function storageError(operation: string, path: string, cause: unknown): StorageError {
-  const reason = storageReason(cause) ?? (cause instanceof Error ? cause.message : String(cause));
+  let reason = storageReason(cause) ?? (cause instanceof Error ? cause.message : String(cause));
+  // SQLite reports a full disk under several I/O codes (SQLITE_IOERR_SHMSIZE when the -shm cannot
+  // grow on tmpfs, SQLITE_IOERR_WRITE, ...): say so when the disk is indeed (nearly) full.
+  if (!/space|quota|read-only|permission/.test(reason) && freeBytes(path) < 1 << 20) reason = `no space left on the disk (${reason})`;
+  // SQLite says SQLITE_CANTOPEN or SQLITE_READONLY for a read-only mount; access(2) tells which.
+  if (/permission|input\/output/.test(reason) && readOnlyFs(path)) reason = 'the file system is read-only';
   const hint = /space|quota/.test(reason) ? '; free some space and run it again' : /read-only|permission/.test(reason) ? '; choose a writable folder or fix its permissions' : '';
   return new StorageError(`${operation}: cannot write ${path}: ${reason}${hint}`, { file: path, operation }, { cause });
+}
+
+/** Free bytes for this user on the disk holding `path` (or its nearest existing parent); Infinity if unknown. */
+export function freeBytes(path: string): number {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      const s = statfsSync(p);
+      return s.bavail * s.bsize;
+    } catch {
+      if (dirname(p) === p) return Number.POSITIVE_INFINITY;
+    }
+  }
+}
+
+function readOnlyFs(path: string): boolean {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      accessSync(p, constants.W_OK);
+      return false;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'EROFS') return true;
+      if (code !== 'ENOENT' || dirname(p) === p) return false;
+    }
+  }
 }
 
 /** Creates a folder (and its parents) private to the user. */

@@ -51,8 +51,17 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   }
   try {
     db.pragma('busy_timeout = 10000');
-    if (onDisk && writable) markSessionOpen(file);
     if (writable) db.pragma('journal_mode = WAL');
+    if (onDisk && writable) {
+      // The marker goes down only once the -wal exists (a read transaction opens it): a process
+      // killed in between must not leave a marker without a -wal, which reads as a lost log.
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+      try {
+        if (existsSync(`${file}-wal`)) markSessionOpen(file);
+      } catch (cause) {
+        throw storageError('open database', file, cause);
+      }
+    }
     db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     if (opts.check === 'quick') {

@@ -50,7 +50,7 @@ export function inspectDatabaseFile(file: string): string | undefined {
   const valid = header.readUInt32BE(92) === header.readUInt32BE(24);
   if (valid && pages * pageSize > size) return `the file holds ${size / pageSize} pages but its header counts ${pages} (truncated)`;
   if (existsSync(sessionMarker(file)) && !existsSync(`${file}-wal`) && !markerGoneSoon(file)) {
-    return `its write-ahead log ${file}-wal is missing although the last session did not close cleanly: the changes committed since the last checkpoint are lost`;
+    return `its write-ahead log ${file}-wal is missing although the last session did not close cleanly: changes committed since the last checkpoint may be lost`;
   }
   return undefined;
 }
