@@ -11,7 +11,7 @@ import { COMMANDS } from './commands/index.js';
 import { openDatabase, type Db } from '../engine/store/db.js';
 import { defaultDatabasePath } from '../engine/paths.js';
 import { DelineateError, InputError, toErrorPayload } from '../engine/errors.js';
-import { storageError, storageReason } from '../engine/fs/atomic.js';
+import { restrictUmask, storageError, storageReason } from '../engine/fs/atomic.js';
 import { damagedDatabase, isCorruption } from '../engine/store/health.js';
 
 const COMMON = {
@@ -65,6 +65,7 @@ export function version(): string {
 const isHelp = (a: string): boolean => a === '--help' || a === '-h';
 
 export async function main(argv: string[]): Promise<number> {
+  restrictUmask();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`delineate ${version()}\n`);
     return 0;

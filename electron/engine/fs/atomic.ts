@@ -87,6 +87,15 @@ function readOnlyFs(path: string): boolean {
   }
 }
 
+/**
+ * Files any code in this process creates (SQLite's -wal and -shm, received DICOM, ONNX Runtime's
+ * files) are private to the user: group and others get nothing. Called by every entry point (CLI,
+ * the app's engine host) before the first file is written. No effect on Windows.
+ */
+export function restrictUmask(): void {
+  if (process.platform !== 'win32') process.umask(0o077);
+}
+
 /** Creates a folder (and its parents) private to the user. */
 export function ensurePrivateDir(dir: string, operation: string): void {
   try {
