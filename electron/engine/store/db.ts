@@ -50,7 +50,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     throw new DelineateError('bad-input', `cannot open database ${file}: ${(cause as Error).message}`, { file }, { cause });
   }
   try {
-    db.pragma('busy_timeout = 10000');
+    db.pragma('busy_timeout = 30000'); // three processes may write at once (service, CLI run, DICOM node)
     if (writable) db.pragma('journal_mode = WAL');
     if (onDisk && writable) {
       // The marker goes down only once the -wal exists (a read transaction opens it): a process
