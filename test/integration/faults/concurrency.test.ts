@@ -55,10 +55,16 @@ function checkAcknowledged(dbFile: string, acks: string[]): Record<string, numbe
     assert.deepEqual(db.pragma('foreign_key_check'), []);
     const chain = verifyAuditChain(db);
     assert.equal(chain.ok, true, JSON.stringify(chain.firstBroken));
-    const decided = db.prepare(`SELECT 1 FROM audit WHERE actor = ? AND action = 'approved' AND json_extract(detail_json, '$.n') = ?`);
-    const exported = db.prepare(`SELECT 1 FROM audit WHERE action = 'exported' AND json_extract(detail_json, '$.target') = ?`);
-    const results = db.prepare(`SELECT count(*) FROM results WHERE series_uid = ?`).pluck();
-    const instances = db.prepare(`SELECT count(*) FROM instances WHERE series_uid = ?`).pluck();
+    // One pass over each table (a query per acknowledgement would scan the audit table each time).
+    const decidedSet = new Set((db.prepare(`SELECT actor || ' ' || json_extract(detail_json, '$.n') FROM audit WHERE action = 'approved'`).pluck().all() as string[]));
+    const exportedSet = new Set(db.prepare(`SELECT json_extract(detail_json, '$.target') FROM audit WHERE action = 'exported'`).pluck().all() as string[]);
+    const counted = (sql: string): Map<string, number> => new Map((db.prepare(sql).raw().all() as [string, number][]));
+    const resultCounts = counted('SELECT series_uid, count(*) FROM results GROUP BY series_uid');
+    const instanceCounts = counted('SELECT series_uid, count(*) FROM instances GROUP BY series_uid');
+    const decided = { get: (actor: string, n: number): boolean => decidedSet.has(`${actor} ${n}`) };
+    const exported = { get: (target: string): boolean => exportedSet.has(target) };
+    const results = { get: (uid: string): number => resultCounts.get(uid) ?? 0 };
+    const instances = { get: (uid: string): number => instanceCounts.get(uid) ?? 0 };
     const counts: Record<string, number> = { S: 0, E: 0, R: 0, N: 0 };
     for (const a of acks) {
       const [kind, x, y] = a.split(' ') as [string, string, string?];
