@@ -267,6 +267,15 @@ export interface PacsStudy {
   series: Array<{ seriesUid: string; modality: string; seriesDescription: string; instances: number | null }>;
 }
 
+/** The audit trail's hash-chain check (`delineate audit verify`); the review screen warns when not ok. */
+export interface AuditVerificationInfo {
+  ok: boolean;
+  entries: number;
+  /** Hash of the newest entry. */
+  head: string;
+  firstBroken?: { id: number; reason: 'edited' | 'deleted' | 'inserted'; message: string };
+}
+
 export interface DelineateApi {
   importPaths(req: { paths: string[] }): Promise<ImportResult>;
   listSeries(req: Record<string, never>): Promise<{ series: SeriesSummary[] }>;
@@ -310,6 +319,8 @@ export interface DelineateApi {
   nodeValidateRules(req: { rules: string }): Promise<{ rules: number; allowedCallingAeTitles: string[] | null }>;
   /** C-FIND on a PACS (AET@HOST:PORT or a saved destination name): studies with their series. */
   pacsSearch(req: { from: string; patientId?: string; studyUid?: string; modality?: string }): Promise<{ studies: PacsStudy[] }>;
+  /** Checks the audit trail's hash chain (edited, deleted or out-of-order entries). */
+  verifyAudit(req: Record<string, never>): Promise<AuditVerificationInfo>;
   /** A stored mask (current revision unless `revision`) on the series grid, run-length packed (engine/review/rle.ts). */
   getStructureMask(req: StructureKey & { revision?: number }): Promise<StructureMaskInfo>;
   /** Saves a reviewer-edited (or newly drawn) mask as a new revision: marked edited (MANUAL), pending, audited. */
@@ -588,6 +599,7 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     }
     return { ...out, ...optRevision(o, 'offset', m), ...optRevision(o, 'limit', m) };
   },
+  verifyAudit: (x) => empty(x, 'verifyAudit'),
 };
 
 export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];

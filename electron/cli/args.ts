@@ -3,7 +3,18 @@
  * repeatable flags, boolean switches, positionals. Unknown flags are errors (a typo must not silently
  * run with defaults on a clinical archive).
  */
-import { InputError } from '../engine/errors.js';
+import { DelineateError } from '../engine/errors.js';
+
+/**
+ * A command line that cannot be understood (unknown option, missing value, missing required
+ * option): exit status 2, as opposed to 1 for a command that ran and failed.
+ */
+export class UsageError extends DelineateError {
+  override readonly name = 'UsageError';
+  constructor(message: string) {
+    super('bad-input', message);
+  }
+}
 
 export interface FlagSpec {
   /** 'string' takes a value, 'boolean' is a switch, 'list' takes one or more values (repeatable). */
@@ -32,9 +43,9 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
     const s = spec[name];
-    if (!s) throw new InputError(`unknown option --${name}`);
+    if (!s) throw new UsageError(`unknown option --${name}`);
     if (s.type === 'boolean') {
-      if (eq >= 0) throw new InputError(`option --${name} takes no value`);
+      if (eq >= 0) throw new UsageError(`option --${name} takes no value`);
       flags.set(name, true);
       continue;
     }
@@ -47,9 +58,9 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
         if (s.type === 'string') break;
       }
     }
-    if (values.length === 0) throw new InputError(`option --${name} needs a value`);
+    if (values.length === 0) throw new UsageError(`option --${name} needs a value`);
     if (s.type === 'string') {
-      if (flags.has(name)) throw new InputError(`option --${name} given twice`);
+      if (flags.has(name)) throw new UsageError(`option --${name} given twice`);
       flags.set(name, values[0]!);
     } else {
       const prev = flags.get(name);
@@ -66,7 +77,7 @@ export function str(a: ParsedArgs, name: string): string | undefined {
 
 export function req(a: ParsedArgs, name: string): string {
   const v = str(a, name);
-  if (v === undefined) throw new InputError(`option --${name} is required`);
+  if (v === undefined) throw new UsageError(`option --${name} is required`);
   return v;
 }
 

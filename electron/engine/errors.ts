@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'cancelled' // stopped by an AbortSignal
   | 'preflight' // an export refused by the TPS-safety checks
   | 'network' // DICOM association or transfer failure
+  | 'storage' // the disk is full, read-only or refuses the write; the database is damaged
   | 'internal';
 
 export class DelineateError extends Error {

@@ -5,6 +5,7 @@
  * caller sees the same DelineateError (name, code, context) as with the in-process service.
  */
 import { EventEmitter } from 'node:events';
+import { restrictUmask } from './fs/atomic.js';
 import { API_METHOD_NAMES, type ApiEnvelope, type ApiEventName, type ApiEvents, type DelineateApi } from '../api.js';
 import { DelineateError, fromErrorPayload } from './errors.js';
 import type { EngineService, VolumeBytes } from './service.js';
@@ -14,6 +15,7 @@ import { startWorker } from './workers.js';
 type Reply = { id: number; envelope: ApiEnvelope<unknown> } | { id: number; volume: VolumeBytes } | { event: ApiEventName; payload: unknown };
 
 export function startEngineHost(opts: { dbPath: string }): EngineService {
+  restrictUmask();
   const worker = startWorker(import.meta.url, './service-worker', { workerData: { dbPath: opts.dbPath } });
   const events = new EventEmitter();
   const pending = new Map<number, { ok: (v: unknown) => void; fail: (e: unknown) => void }>();

@@ -37,6 +37,8 @@ import { contourNames } from './rtstruct/contour-names.js';
 import { deriveTemplatesFromRtstruct } from './rtstruct/derive.js';
 import { modelsSetupStatus } from './models/status.js';
 import type { Volume } from './volume/volume.js';
+import { verifyAuditChain } from './audit/chain.js';
+import { scheduleDailyBackups } from './store/backup.js';
 
 export type VoxelVolume = Volume<Int16Array | Float32Array | Uint8Array>;
 
@@ -100,8 +102,14 @@ async function compact(v: VoxelVolume): Promise<VolumeBytes> {
 }
 
 export function createEngineService(opts: EngineServiceOptions): EngineService {
-  const db = openDatabase(opts.dbPath);
+  const db = openDatabase(opts.dbPath, { check: 'quick' });
   const events = new EventEmitter();
+  // Daily online backup while the service runs (store/backup.ts); a failure is reported on stderr
+  // (the app's log) and retried at the next hourly check.
+  const backups =
+    opts.dbPath === ':memory:'
+      ? undefined
+      : scheduleDailyBackups(db, opts.dbPath, (e) => process.stderr.write(`delineate: daily backup of ${opts.dbPath} failed: ${(e as Error).message}\n`));
   const volumeUrl = opts.volumeUrl ?? ((uid: string) => `/volume/${encodeURIComponent(uid)}`);
   const cacheSize = opts.volumeCacheSize ?? 2;
   const cache = new Map<string, Promise<CachedVolume>>();
@@ -166,6 +174,9 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       const r = deriveTemplatesFromRtstruct(db, { set, seriesUid, file: rtstructPath, ...(structures ? { structures } : {}) });
       return { set: r.set, structures: r.structures.map((s) => ({ name: s.name, points: s.points })) };
     },
+    async verifyAudit() {
+      return verifyAuditChain(db);
+    },
     async openVolume({ seriesUid }) {
       return (await loadCached(seriesUid)).handle;
     },
@@ -229,6 +240,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       return () => events.off(event, listener);
     },
     close() {
+      backups?.stop();
       cancelAll();
       void stopNode();
       controller.abort();

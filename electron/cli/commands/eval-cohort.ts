@@ -6,7 +6,8 @@
  * - stored results of a template set over series with references in a folder
  *   (`--set NAME --series UID... --reference-dir DIR`).
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeFileAtomic } from '../../engine/fs/atomic.js';
 import { join } from 'node:path';
 import { list, req, str, type ParsedArgs } from '../args.js';
 import type { CliContext, Command } from '../command.js';
@@ -113,7 +114,7 @@ export const evalCohortCommand: Command = {
     }
     const csv = str(a, 'csv');
     if (csv) {
-      writeFileSync(csv, cohortCsv(out.cases, out.structures));
+      writeFileAtomic(csv, cohortCsv(out.cases, out.structures), { operation: 'eval cohort' });
       out.csv = csv;
       ctx.log(`wrote ${csv}`);
     }

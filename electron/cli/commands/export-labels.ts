@@ -5,7 +5,7 @@
  * Values follow the structures' alphabetical order (1, 2, ...); where masks overlap, the later
  * structure wins (as the OpenKBP label maps do). JSON: {out, labels:{value:name}}.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../engine/fs/atomic.js';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from '../command.js';
 import { bool, req, str } from '../args.js';
@@ -66,9 +66,10 @@ export const exportLabelsCommand: Command = {
     });
     writeNifti(out, { dims: geometry.dims, spacing: geometry.spacing, origin: geometry.origin, direction: geometry.direction, data }, {
       description: `Delineate label map, template set ${sets[0]}`,
+      operation: 'export labels',
     });
     const names = namesPathFor(out);
-    writeFileSync(names, `${JSON.stringify(labels, null, 1)}\n`);
+    writeFileAtomic(names, `${JSON.stringify(labels, null, 1)}\n`, { operation: 'export labels' });
     ctx.log(`wrote ${out} and ${names}`);
     return { out, labels };
   },

@@ -25,8 +25,12 @@ import { pullCommand } from './pull.js';
 import { exportDatasetCommand } from './export-dataset.js';
 import { exportSegCommand } from './export-seg.js';
 import { clusterExportCommand, clusterImportCommand, clusterStatusCommand, clusterSubmitCommand, clusterWorkCommand } from './cluster.js';
+import { auditExportCommand, auditVerifyCommand } from './audit.js';
+import { dbBackupCommand, dbCheckCommand, dbRestoreCommand } from './db.js';
 
 export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, reviewRerunCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
 COMMANDS.push(listenCommand, nodeStatusCommand, pullCommand);
 COMMANDS.push(clusterExportCommand, clusterWorkCommand, clusterImportCommand, clusterSubmitCommand, clusterStatusCommand);
 COMMANDS.push(exportDatasetCommand, exportSegCommand);
+COMMANDS.push(auditVerifyCommand, auditExportCommand);
+COMMANDS.push(dbCheckCommand, dbRestoreCommand, dbBackupCommand);

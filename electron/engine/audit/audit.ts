@@ -1,13 +1,15 @@
 /**
  * The audit trail (table `audit`, migration 5): who or what created, edited, approved, rejected and
  * exported each structure of a series, when, with which backends, model hashes and templates. It is
- * append-only; writers call these functions inside the transaction that makes the change itself,
+ * append-only and hash-chained (chain.ts; `delineate audit verify` names an entry changed behind the
+ * application's back); writers call these functions inside the transaction that makes the change itself,
  * so an entry exists exactly when the change does (a killed batch leaves neither).
  */
 import type { Db } from '../store/db.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { ModelRef } from '../localize/localizer.js';
 import { getResult, setReviewState, type ReviewState } from '../store/results.js';
+import { auditEntryHash, GENESIS_HASH, type AuditChainRow } from './chain.js';
 
 export type AuditAction = 'created' | 'edited' | 'approved' | 'rejected' | 'reset' | 'exported';
 export type ActorKind = 'user' | 'algorithm';
@@ -42,27 +44,38 @@ const ACTIONS: readonly AuditAction[] = ['created', 'edited', 'approved', 'rejec
 export function recordAudit(db: Db, e: AuditEntryInput): number {
   if (!ACTIONS.includes(e.action)) throw new InputError(`unknown audit action '${e.action}'`);
   if (e.actor.trim() === '') throw new InputError(`an audit entry needs an actor (${e.action} of ${e.structure ?? 'series'} on ${e.seriesUid})`, { seriesUid: e.seriesUid });
-  const r = db
-    .prepare(
-      `INSERT INTO audit (actor, actor_kind, action, series_uid, template_set, structure, run_id, localizer, segmenter,
-         models_json, templates_json, detail_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      e.actor.trim(),
-      e.actorKind,
-      e.action,
-      e.seriesUid,
-      e.templateSet ?? '',
-      e.structure ?? '',
-      e.runId ?? null,
-      e.localizer ?? '',
-      e.segmenter ?? '',
-      JSON.stringify(e.models ?? []),
-      JSON.stringify(e.templates ?? []),
-      JSON.stringify(e.detail ?? {}),
-    );
-  return Number(r.lastInsertRowid);
+  const write = (): number => {
+    // The chain (chain.ts): read the newest entry and append after it within one write
+    // transaction, so two processes can never chain to the same predecessor.
+    const last = db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT 1').get() as (AuditChainRow & { hash: string | null }) | undefined;
+    const row: AuditChainRow = {
+      id: (last?.id ?? 0) + 1,
+      at: new Date().toISOString(),
+      actor: e.actor.trim(),
+      actor_kind: e.actorKind,
+      action: e.action,
+      series_uid: e.seriesUid,
+      template_set: e.templateSet ?? '',
+      structure: e.structure ?? '',
+      run_id: e.runId ?? null,
+      localizer: e.localizer ?? '',
+      segmenter: e.segmenter ?? '',
+      models_json: JSON.stringify(e.models ?? []),
+      templates_json: JSON.stringify(e.templates ?? []),
+      detail_json: JSON.stringify(e.detail ?? {}),
+    };
+    // A predecessor without a hash (written outside Delineate) is chained to by the hash of its
+    // content as it stands, so writing goes on; verify still names it.
+    const prevHash = last === undefined ? GENESIS_HASH : (last.hash ?? auditEntryHash('', last));
+    db.prepare(
+      `INSERT INTO audit (id, at, actor, actor_kind, action, series_uid, template_set, structure, run_id, localizer, segmenter,
+         models_json, templates_json, detail_json, prev_hash, hash)
+       VALUES (@id, @at, @actor, @actor_kind, @action, @series_uid, @template_set, @structure, @run_id, @localizer, @segmenter,
+         @models_json, @templates_json, @detail_json, @prev_hash, @hash)`,
+    ).run({ ...row, prev_hash: prevHash, hash: auditEntryHash(prevHash, row) });
+    return row.id;
+  };
+  return db.inTransaction ? write() : db.transaction(write).immediate();
 }
 
 interface Row {
@@ -188,5 +201,7 @@ export function auditExport(
         detail: { target: e.target, ...(e.sopInstanceUid ? { sopInstanceUid: e.sopInstanceUid } : {}) },
       });
     }
-  })();
+    // IMMEDIATE: the chain reads the newest entry before appending; a deferred transaction would
+    // fail with SQLITE_BUSY_SNAPSHOT when another process appended in between.
+  }).immediate();
 }

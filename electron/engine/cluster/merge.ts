@@ -12,6 +12,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { openDatabase, type Db } from '../store/db.js';
 import { archiveCurrentMask } from '../store/results.js';
+import { recordAudit, type ActorKind, type AuditAction } from '../audit/audit.js';
+import type { ModelRef } from '../localize/localizer.js';
 import { DelineateError, NotFoundError } from '../errors.js';
 import { readManifest, readShardResult, sha256File, workDbPath, type PackageManifest, type ShardResult } from './package.js';
 
@@ -76,10 +78,6 @@ export function mergeShard(db: Db, shardDb: Db, ctx: MergeContext): SeriesMerge[
        review_state = 'pending', reviewer = '', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
   );
   const structure = db.prepare('INSERT OR IGNORE INTO structures (name, color, interpreted_type, description) VALUES (@name, @color, @interpreted_type, @description)');
-  const audit = db.prepare(
-    `INSERT INTO audit (at, actor, actor_kind, action, series_uid, template_set, structure, run_id, localizer, segmenter, models_json, templates_json, detail_json)
-     VALUES (@at, @actor, @actor_kind, @action, @series_uid, @template_set, @structure, NULL, @localizer, @segmenter, @models_json, @templates_json, @detail_json)`,
-  );
   const record = db.prepare('INSERT INTO cluster_imports (package_id, series_uid, template_set, shard, host, job, structures) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const seriesExists = db.prepare('SELECT 1 FROM series WHERE series_uid = ?');
 
@@ -107,9 +105,22 @@ export function mergeShard(db: Db, shardDb: Db, ctx: MergeContext): SeriesMerge[
         upsert.run({ ...r, series_uid: item.seriesUid, set_id: set.id });
       }
       for (const a of shardAudit.all(item.seriesUid, ctx.templateSet) as Record<string, unknown>[]) {
-        const detail = { ...(JSON.parse(a.detail_json as string) as Record<string, unknown>), host: item.host, job: item.job, package: ctx.packageId, shard: ctx.shard };
-        const { at, actor, actor_kind, action, series_uid, template_set, structure: name, localizer, segmenter, models_json, templates_json } = a;
-        audit.run({ at, actor, actor_kind, action, series_uid, template_set, structure: name, localizer, segmenter, models_json, templates_json, detail_json: JSON.stringify(detail) });
+        // Appended through recordAudit so the entry joins this archive's hash chain (audit/chain.ts);
+        // the time the shard computed it is kept in the detail.
+        const detail = { ...(JSON.parse(a.detail_json as string) as Record<string, unknown>), computedAt: a.at, host: item.host, job: item.job, package: ctx.packageId, shard: ctx.shard };
+        recordAudit(db, {
+          actor: String(a.actor),
+          actorKind: a.actor_kind as ActorKind,
+          action: a.action as AuditAction,
+          seriesUid: String(a.series_uid),
+          templateSet: String(a.template_set),
+          structure: String(a.structure),
+          localizer: String(a.localizer),
+          segmenter: String(a.segmenter),
+          models: JSON.parse(String(a.models_json)) as ModelRef[],
+          templates: JSON.parse(String(a.templates_json)) as string[],
+          detail,
+        });
       }
       record.run(ctx.packageId, item.seriesUid, ctx.templateSet, ctx.shard, item.host, item.job, rows.length);
       return { ...base, outcome: 'imported', structures: rows.length };

@@ -337,5 +337,5 @@ function importSeries(db: Db, seriesUid: string, headers: ImageHeader[], skipped
         });
       } else setSliceIndex(db, p.slice.sopInstanceUid, p.k);
     }
-  })();
+  }).immediate();
 }

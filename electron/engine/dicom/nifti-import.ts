@@ -112,7 +112,7 @@ export function importNifti(db: Db, path: string, size: number, mtimeMs: number,
       fileSize: size,
       fileMtimeMs: mtimeMs,
     });
-  })();
+  }).immediate();
   const list = volumesByFolder.get(dirname(path)) ?? [];
   list.push({ uid: seriesUid, path, geometry });
   volumesByFolder.set(dirname(path), list);

@@ -274,5 +274,5 @@ export function recordBackends(db: Db, runId: number, b: BackendInfo): void {
       JSON.stringify([...seen.values()]),
       runId,
     );
-  })();
+  }).immediate();
 }

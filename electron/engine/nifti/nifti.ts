@@ -7,7 +7,8 @@
  * scaling (nifti1.h "METHOD 3 / 2 / 1"; nibabel's get_best_affine makes the same choice).
  * Reading uses nifti-reader-js for the header and gzip; voxels are converted to the Volume types.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
 import { InputError } from '../errors.js';
@@ -232,6 +233,8 @@ export interface WriteOptions {
   /** Stored type; default: int16 for Float32 CT that is integral within int16, else float32; uint8/uint16 for label maps. */
   datatype?: 'uint8' | 'int16' | 'uint16' | 'float32';
   description?: string;
+  /** What the write is for, named in a storage error ("export labels"). */
+  operation?: string;
 }
 
 /** Writes a .nii or (by extension) .nii.gz with both qform and sform set (code 1, scanner anatomical). */
@@ -281,5 +284,5 @@ export function writeNifti(file: string, vol: Volume<Float32Array | Int16Array |
   const body = new spec.Arr(count);
   for (let i = 0; i < count; i++) body[i] = vol.data[i]!;
   out.set(new Uint8Array(body.buffer), 352);
-  writeFileSync(file, file.endsWith('.gz') ? gzipSync(out, { level: 6 }) : out);
+  writeFileAtomic(file, file.endsWith('.gz') ? gzipSync(out, { level: 6 }) : out, { operation: opts.operation ?? 'write NIfTI' });
 }

@@ -1,11 +1,10 @@
 /**
  * Build, check, write: the only way an RTSTRUCT file leaves the engine. A structure set that fails
  * any pre-flight check is refused (DelineateError 'preflight') and nothing is written; the file is
- * written to a temporary name and renamed so a half-written RTSTRUCT never exists under its name.
+ * written atomically (fs/atomic.ts) so a half-written RTSTRUCT never exists under its name.
  */
-import { renameSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DelineateError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { buildRtstruct } from './build.js';
 import { toPart10 } from './dcmjs.js';
 import { formatProblems, preflight, type PreflightOptions } from './preflight.js';
@@ -34,15 +33,7 @@ export function writeRtstruct(
     );
   }
   const bytes = toPart10(built.dataset);
-  mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.partial-${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, out);
-  } catch (cause) {
-    rmSync(tmp, { force: true });
-    throw new DelineateError('bad-input', `cannot write ${out}: ${(cause as Error).message}`, { file: out }, { cause });
-  }
+  writeFileAtomic(out, new Uint8Array(bytes), { operation: `export rtstruct of series ${series.seriesInstanceUid}` });
   const { dataset: _ds, ...rest } = built;
   return { ...rest, out, problems };
 }

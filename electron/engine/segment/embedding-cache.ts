@@ -8,7 +8,8 @@
  * embedding depends on preprocessing as well as on the model.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { join } from 'node:path';
 
 export interface EmbeddingKey {
@@ -95,12 +96,8 @@ export class EmbeddingCache {
     this.remember(this.memKey(k), emb);
     const f = this.filePath(k);
     if (!f) return;
-    const d = join(f, '..');
-    mkdirSync(d, { recursive: true });
-    // Write then rename, so a killed process never leaves a half-written embedding behind.
-    const tmp = `${f}.${process.pid}.tmp`;
-    writeFileSync(tmp, new Uint8Array(emb.buffer, emb.byteOffset, emb.byteLength));
-    renameSync(tmp, f);
+    // Atomic (fs/atomic.ts): a killed process never leaves a half-written embedding behind.
+    writeFileAtomic(f, new Uint8Array(emb.buffer, emb.byteOffset, emb.byteLength), { operation: 'cache SAM embedding' });
     if (++this.writesSincePrune >= 16) this.prune();
   }
 

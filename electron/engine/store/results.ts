@@ -151,7 +151,7 @@ export function upsertLocalization(db: Db, input: LocalizationInput): void {
         models: JSON.stringify(input.models),
       });
     }
-  })();
+  }).immediate();
 }
 
 export interface SegmentationInput {
@@ -196,7 +196,7 @@ export function upsertSegmentation(db: Db, input: SegmentationInput): void {
         confidence: s.confidence ?? prev?.confidence ?? null,
       });
     }
-  })();
+  }).immediate();
 }
 
 function mergeModels(a: ModelRef[], b: ModelRef[]): ModelRef[] {

@@ -113,7 +113,7 @@ export function addTemplateMember(db: Db, m: AddTemplateMember): void {
          points_json = excluded.points_json, source = excluded.source, source_ref = excluded.source_ref,
          label_mask = excluded.label_mask, created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
     ).run(setId, structure, m.seriesUid, JSON.stringify(points), m.source, m.sourceRef ?? '', m.labelMask ? gzipSync(m.labelMask) : null);
-  })();
+  }).immediate();
 }
 
 interface MemberRow {
