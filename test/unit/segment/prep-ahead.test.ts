@@ -42,7 +42,8 @@ test('the worker prepares a slice bit-identically to the main thread', async (t)
 });
 
 test('a run with slice preparation in a worker gives the same masks as one without', async () => {
-  const v = volume();
+  const i16 = volume();
+  const v: Volume = { ...i16, data: Float32Array.from(i16.data) };
   const box = { min: voxelToPatient(v, [10, 8, 1]), max: voxelToPatient(v, [28, 22, 7]) };
   const structures = [{ name: 'A', boxes: [box] }, { name: 'B', boxes: [{ min: voxelToPatient(v, [12, 10, 2]), max: voxelToPatient(v, [26, 20, 5]) }] }];
   const run = async (prepareAhead: boolean) => {
