@@ -16,8 +16,12 @@
  * decoder runs x decoder time); atlas registration of one template (sampling-bound JavaScript: its
  * floor is one read of both volumes, a loose bound).
  *
+ * Each stage's ceilings are measured again just before and after it, and its ratio uses their mean:
+ * on a shared machine the load drifts over minutes.
+ *
  * Models: --medlam defaults to .models/medlam-bench (full size, from export_medlam.py; see
- * localize.ts) and falls back to the tiny fixture; --sam defaults to .models/sam-vitb-random
+ * localize.ts) and falls back to the tiny fixture; `--medlam parity` takes ../shared/parity's small
+ * MedLAM (base_chns 4) for a short run; --sam defaults to .models/sam-vitb-random
  * (export_sam.py) and falls back to ../shared/parity's small SAM (ViT, embed 64, depth 2). Which one
  * ran is printed on every row.
  */
@@ -156,6 +160,27 @@ async function medlamStage(dir: string, nStruct: number): Promise<Row[]> {
   });
   await stage('MedLAM query (WPL)', () => loc.localize(req));
   return rows;
+}
+
+/**
+ * The MedLAM models folder: the given one, or for `parity` a temporary manifest over the parity small
+ * MedLAM (base_chns 4, float64 InstanceNorm, full graph only) with the tiny fixture's constants.
+ */
+function medlamDir(given: string | undefined): { dir: string; cleanup: () => void } {
+  const fullSize = join(REPO_ROOT, '.models', 'medlam-bench');
+  if (given !== 'parity') {
+    const dir = given ?? (existsSync(join(fullSize, 'manifest.json')) ? fullSize : join(REPO_ROOT, 'test/fixtures/models/medlam-tiny'));
+    return { dir, cleanup: () => undefined };
+  }
+  const file = join(parityDir(), 'models', 'medlam_small_in64.onnx');
+  const tiny = loadManifest(join(REPO_ROOT, 'test/fixtures/models/medlam-tiny'));
+  const dir = mkdtempSync(join(tmpdir(), 'delineate-limits-medlam-'));
+  symlinkSync(file, join(dir, 'medlam_small_in64.onnx'));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({
+    format: 1,
+    models: [{ ...requireModel(tiny, 'medlam-full'), name: 'parity-medlam-small', file: 'medlam_small_in64.onnx', sha256: sha256File(file) }],
+  }));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The SAM models folder: the given/full-size one, or a temporary manifest over the parity small SAM. */
@@ -304,6 +329,11 @@ async function atlasStage(): Promise<Row[]> {
   }];
 }
 
+function line(r: Row, g: number, b: number): string {
+  const floor = r.floor(g, b);
+  return `| ${r.stage} | ${r.work} | ${secs(r.measuredS)} | ${secs(floor)} | ${(r.measuredS / floor).toFixed(1)} | ${r.note}; peak ${(g / 1e9).toFixed(1)} GFLOP/s, ${(b / 1e9).toFixed(1)} GB/s |`;
+}
+
 export async function bench(args: string[]): Promise<void> {
   const stages = (flag(args, 'stages') ?? 'import,medlam,sam,atlas').split(',');
   const seconds = Number(flag(args, 'seconds') ?? 3);
@@ -326,7 +356,10 @@ export async function bench(args: string[]): Promise<void> {
     const g = (g0 + g1) / 2;
     const b = (b0 + b1) / 2;
     out(`  ${name}: done; GEMM ${(g0 / 1e9).toFixed(1)} -> ${(g1 / 1e9).toFixed(1)} GFLOP/s, read ${(b0 / 1e9).toFixed(1)} -> ${(b1 / 1e9).toFixed(1)} GB/s around it`);
-    for (const row of got) rows.push({ row, gemm: g, bw: b });
+    for (const row of got) {
+      rows.push({ row, gemm: g, bw: b });
+      out(`    ${line(row, g, b)}`); // printed as soon as known: a long run can be stopped without losing them
+    }
   };
   if (stages.includes('import')) {
     const folder = flag(args, 'import') ?? join(dataDir(), '4dlung');
@@ -335,11 +368,14 @@ export async function bench(args: string[]): Promise<void> {
   }
   const kbpOk = existsSync(join(dataDir(), 'openkbp', 'pt_4_ct.nii.gz'));
   if (stages.includes('medlam')) {
-    const given = flag(args, 'medlam');
-    const fullSize = join(REPO_ROOT, '.models', 'medlam-bench');
-    const dir = given ?? (existsSync(join(fullSize, 'manifest.json')) ? fullSize : join(REPO_ROOT, 'test/fixtures/models/medlam-tiny'));
-    if (kbpOk) await run('medlam', () => medlamStage(dir, Number(flag(args, 'structures') ?? 2)));
-    else out('  medlam: ../shared/data/openkbp is absent; skipped');
+    if (kbpOk) {
+      const m = medlamDir(flag(args, 'medlam'));
+      try {
+        await run('medlam', () => medlamStage(m.dir, Number(flag(args, 'structures') ?? 2)));
+      } finally {
+        m.cleanup();
+      }
+    } else out('  medlam: ../shared/data/openkbp is absent; skipped');
   }
   if (stages.includes('sam')) await run('sam', () => samStage(flag(args, 'sam'), Number(flag(args, 'slices') ?? 4), seconds));
   if (stages.includes('atlas')) {
@@ -350,10 +386,7 @@ export async function bench(args: string[]): Promise<void> {
   out('');
   out('| stage | work | measured (s) | at the measured peak (s) | measured / peak | notes |');
   out('| --- | --- | ---: | ---: | ---: | --- |');
-  for (const { row: r, gemm: g, bw: b } of rows) {
-    const floor = r.floor(g, b);
-    out(`| ${r.stage} | ${r.work} | ${secs(r.measuredS)} | ${secs(floor)} | ${(r.measuredS / floor).toFixed(1)} | ${r.note}; peak ${(g / 1e9).toFixed(0)} GFLOP/s, ${(b / 1e9).toFixed(1)} GB/s |`);
-  }
+  for (const { row, gemm: g, bw: b } of rows) out(line(row, g, b));
   out('');
   out(`peak RSS ${rssMb()} MB; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end (the CPUs are shared with other processes)`);
 }
