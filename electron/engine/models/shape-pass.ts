@@ -127,7 +127,7 @@ function windowOut(n: OnnxNodeInfo, spatial: number[], kernel: number[]): number
   return spatial.map((x, i) => {
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(x / strides[i]!);
     const ek = (kernel[i]! - 1) * dil[i]! + 1;
-    const v = (x + pads[i]! + pads[i + r]! - (autoPad === 'VALID' ? 0 : 0) - ek) / strides[i]!;
+    const v = (x + pads[i]! + pads[i + r]! - ek) / strides[i]!; // VALID: no pads attribute, so zeros
     return (ceil ? Math.ceil(v) : Math.floor(v)) + 1;
   });
 }
