@@ -22,7 +22,7 @@ import { boundsOf, referenceExtremePoints, referenceSplitExtremePoints, splitCou
 import type { Box, LocalizedStructure, LocalizeRequest, Localizer, ModelRef, StructureFlag, StructureTemplates } from './localizer.js';
 import { MedlamNet } from './medlam-net.js';
 import { patientToGrid, preprocess, resampleLabelsReference, type Preprocessed } from './preprocess.js';
-import { backTransform, coarse, drawCropCentres, queryFc, refine } from './query.js';
+import { backTransform, coarse, drawCropCentres, queryFc, refineAll } from './query.js';
 import { MemorySupportCache, type SupportCache } from './support-cache.js';
 import { computeSupport, type SupportFeatures, type SupportTemplate } from './support.js';
 import { roundHalfEven } from '../volume/resample.js';
@@ -149,12 +149,14 @@ export class MedlamLocalizer implements Localizer {
     for (const s of req.structures) supports.push(await this.support(req, s));
     const q = await queryFc(this.net, pre, centres, c, req.signal);
     done += centres.length;
+    // Every structure's rows in one pass: rows with the same crop centre share one forward.
+    const coarseVox = supports.map((sup) => coarse(sup, q, c).coarseVox);
+    const mss = await refineAll(this.net, pre, supports, coarseVox, c, req.signal, (i) => tick(req.structures[i]!.name));
     const out: LocalizedStructure[] = [];
     for (let i = 0; i < req.structures.length; i++) {
       const s = req.structures[i]!;
       const sup = supports[i]!;
-      const co = coarse(sup, q, c);
-      const m = await refine(this.net, pre, sup, co.coarseVox, c, req.signal, () => tick(s.name));
+      const m = mss[i]!;
       const parts = backTransform(pre, m.refinedUnpadded);
       const boxes: Box[] = parts.map((p) => ({
         min: [0, 1, 2].map((a) => Math.min(p.cornerLps[0][a]!, p.cornerLps[1][a]!)) as Vec3,

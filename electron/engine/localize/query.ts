@@ -107,6 +107,58 @@ export interface MssResult {
   refinedUnpadded: Vec3[];
 }
 
+/** One query patch's channel-normalised feature maps, shared by every row cropped at its centre. */
+interface PatchMaps {
+  maps: Float32Array[];
+  sizes: number[];
+  channels: number;
+}
+
+async function patchMaps(net: MedlamNet, pre: Pick<Preprocessed, 'data' | 'shape'>, ctr: Vec3, P: Shape3): Promise<PatchMaps> {
+  const f = await net.features(cropPatch(pre.data, pre.shape, ctr, P), P);
+  // normaliseChannels works in place: each map is normalised once, then read by every row.
+  const maps = f.maps.map((m, s) => normaliseChannels(m, f.channels, f.sizes[s]! ** 3));
+  return { maps, sizes: f.sizes, channels: f.channels };
+}
+
+interface RowSimilarity {
+  offset: Vec3;
+  best: number;
+  second: number;
+}
+
+/** The summed multi-scale similarity of one support row on one query patch, and its argmax. */
+async function rowSimilarity(net: MedlamNet, q: PatchMaps, support: SupportFeatures, r: number, P: Shape3, sim: Float32Array, scaled: Float32Array): Promise<RowSimilarity> {
+  const nOut = P[0] * P[1] * P[2];
+  const half = P.map((p) => p / 2);
+  sim.fill(1);
+  for (let s = 0; s < q.maps.length; s++) {
+    const S = q.sizes[s]!;
+    const k = support.kernelSizes[s]!;
+    const per = q.channels * k * k * k;
+    const kern = support.kernels[s]!.subarray(r * per, (r + 1) * per);
+    const corr = await net.correlate(q.maps[s]!, q.channels, S, kern, k);
+    const k3 = k * k * k;
+    for (let i = 0; i < corr.length; i++) corr[i] = Math.fround(corr[i]! / k3);
+    const So = S + 1 - (k % 2);
+    trilinearTorch(corr, [So, So, So], P, undefined, scaled);
+    for (let i = 0; i < nOut; i++) sim[i] = Math.fround(sim[i]! + scaled[i]!);
+  }
+  let best = -Infinity;
+  let second = -Infinity;
+  let arg = 0;
+  for (let i = 0; i < nOut; i++) {
+    const v = sim[i]!;
+    if (v > best) {
+      second = best;
+      best = v;
+      arg = i;
+    } else if (v > second) second = v;
+  }
+  const am: Vec3 = [Math.floor(arg / (P[1] * P[2])), Math.floor(arg / P[2]) % P[1], arg % P[2]];
+  return { offset: am.map((v, a) => v - (half[a]! - 1)) as Vec3, best, second };
+}
+
 /**
  * Multi-scale similarity (Q13-Q15). The map starts at 1 and adds, per scale, the correlation of the
  * channel-normalised query features with the support kernel divided by k^3, resized trilinearly
@@ -114,51 +166,64 @@ export interface MssResult {
  * the reference is constant per row and omitted (it cannot move the argmax).
  */
 export async function refine(net: MedlamNet, pre: Pick<Preprocessed, 'data' | 'shape' | 'pad'>, support: SupportFeatures, coarseVox: Vec3[], c: MedlamConstants, signal?: AbortSignal, onPatch?: () => void): Promise<MssResult> {
-  const P = c.patchSize;
+  const [res] = await refineAll(net, pre, [support], [coarseVox], c, signal, onPatch ? () => onPatch() : undefined);
+  return res!;
+}
+
+/**
+ * refine() for every structure of a query at once. Rows (of any structure) whose clamped crop
+ * centre is the same share one network forward and one normalisation: the reference runs the
+ * network once per row, but a patch's features depend only on its centre, so each row's similarity
+ * is computed from exactly the values it would have had alone. Only one patch's features are held
+ * at a time (about 115 MB at base_chns 24). `onPatch(i)` ticks once per row of structure i.
+ */
+export async function refineAll(
+  net: MedlamNet,
+  pre: Pick<Preprocessed, 'data' | 'shape' | 'pad'>,
+  supports: SupportFeatures[],
+  coarseVox: Vec3[][],
+  c: MedlamConstants,
+  signal?: AbortSignal,
+  onPatch?: (structure: number) => void,
+): Promise<MssResult[]> {
+  const P = c.patchSize as Shape3;
   const half = P.map((p) => p / 2);
-  const res: MssResult = { centre: [], offset: [], maxSim: [], margin: [], refinedUnpadded: [] };
   const nOut = P[0] * P[1] * P[2];
   const sim = new Float32Array(nOut);
   const scaled = new Float32Array(nOut);
-  for (let r = 0; r < support.rows; r++) {
+  const groups = new Map<string, { ctr: Vec3; jobs: { i: number; r: number }[] }>();
+  const centres = supports.map((sup, i) =>
+    Array.from({ length: sup.rows }, (_, r) => {
+      const ctr = coarseVox[i]![r]!.map((v, a) => Math.min(Math.max(v, half[a]!), pre.shape[a]! - half[a]! - 1)) as Vec3;
+      const key = ctr.join(',');
+      const g = groups.get(key) ?? { ctr, jobs: [] };
+      g.jobs.push({ i, r });
+      groups.set(key, g);
+      return ctr;
+    }),
+  );
+  const found = supports.map((sup) => new Array<RowSimilarity | undefined>(sup.rows));
+  for (const g of groups.values()) {
     throwIfAborted(signal);
-    const ctr = coarseVox[r]!.map((v, a) => Math.min(Math.max(v, half[a]!), pre.shape[a]! - half[a]! - 1)) as Vec3;
-    const f = await net.features(cropPatch(pre.data, pre.shape, ctr, P), P);
-    sim.fill(1);
-    for (let s = 0; s < f.maps.length; s++) {
-      const S = f.sizes[s]!;
-      const k = support.kernelSizes[s]!;
-      const q = normaliseChannels(f.maps[s]!, f.channels, S * S * S);
-      const per = f.channels * k * k * k;
-      const kern = support.kernels[s]!.subarray(r * per, (r + 1) * per);
-      const corr = await net.correlate(q, f.channels, S, kern, k);
-      const k3 = k * k * k;
-      for (let i = 0; i < corr.length; i++) corr[i] = Math.fround(corr[i]! / k3);
-      const So = S + 1 - (k % 2);
-      trilinearTorch(corr, [So, So, So], P as Shape3, undefined, scaled);
-      for (let i = 0; i < nOut; i++) sim[i] = Math.fround(sim[i]! + scaled[i]!);
+    const q = await patchMaps(net, pre, g.ctr, P);
+    for (const { i, r } of g.jobs) {
+      found[i]![r] = await rowSimilarity(net, q, supports[i]!, r, P, sim, scaled);
+      onPatch?.(i);
     }
-    let best = -Infinity;
-    let second = -Infinity;
-    let arg = 0;
-    for (let i = 0; i < nOut; i++) {
-      const v = sim[i]!;
-      if (v > best) {
-        second = best;
-        best = v;
-        arg = i;
-      } else if (v > second) second = v;
-    }
-    const am: Vec3 = [Math.floor(arg / (P[1] * P[2])), Math.floor(arg / P[2]) % P[1], arg % P[2]];
-    const off = am.map((v, a) => v - (half[a]! - 1)) as Vec3;
-    res.centre.push(ctr);
-    res.offset.push(off);
-    res.maxSim.push(best);
-    res.margin.push(best - second);
-    res.refinedUnpadded.push(ctr.map((v, a) => v + off[a]! - pre.pad) as Vec3);
-    onPatch?.();
   }
-  return res;
+  return supports.map((sup, i) => {
+    const res: MssResult = { centre: [], offset: [], maxSim: [], margin: [], refinedUnpadded: [] };
+    for (let r = 0; r < sup.rows; r++) {
+      const ctr = centres[i]![r]!;
+      const f = found[i]![r]!;
+      res.centre.push(ctr);
+      res.offset.push(f.offset);
+      res.maxSim.push(f.best);
+      res.margin.push(f.best - f.second);
+      res.refinedUnpadded.push(ctr.map((v, a) => v + f.offset[a]! - pre.pad) as Vec3);
+    }
+    return res;
+  });
 }
 
 export interface PartResult {

@@ -65,6 +65,13 @@ export class EmbeddingCache {
     return join(this.dir, 'sam-embeddings', k.modelHash.slice(0, 16), digest(`${k.seriesUid}\n${k.recipe}`), `${k.slice}.f32`);
   }
 
+  /** Whether an embedding is cached (in memory or on disk), without reading it or counting a hit. */
+  has(k: EmbeddingKey): boolean {
+    if (this.mem.has(this.memKey(k))) return true;
+    const f = this.filePath(k);
+    return f !== undefined && existsSync(f);
+  }
+
   /** The cached embedding, or undefined. `expectedLength` guards against a truncated file. */
   get(k: EmbeddingKey, expectedLength: number): Float32Array | undefined {
     const mk = this.memKey(k);

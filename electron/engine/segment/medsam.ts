@@ -33,6 +33,7 @@ import {
   type SamPreprocessConstants,
 } from './preprocess.js';
 import { SamOnnx } from './sam-onnx.js';
+import { SlicePreparer } from './prep-ahead.js';
 import type { SegmentedStructure, SegmentRequest, Segmenter } from './segmenter.js';
 
 type Scalars = Float32Array | Int16Array | Uint8Array | Uint16Array;
@@ -58,6 +59,11 @@ export interface MedsamOptions {
   shareEmbeddings?: boolean;
   /** Below this mean predicted IoU a structure is flagged low-confidence. */
   lowConfidence?: number;
+  /**
+   * Prepare slice n+1's encoder input in a worker thread while slice n encodes (prep-ahead.ts);
+   * default true. Only used when a run has at least PREPARE_AHEAD_MIN_SLICES slices to encode.
+   */
+  prepareAhead?: boolean;
 }
 
 /** One box on the voxel grid (inclusive, float indices as the localizer gives them). */
@@ -125,6 +131,9 @@ export function recipeId(c: SamPreprocessConstants): string {
   return `w${c.windowHu.join(',')};s${c.imageSize};o${c.resizeOrder};m${c.pixelMean.join(',')};d${c.pixelStd.join(',')}`;
 }
 
+/** Below this many slices to encode, starting the preparation worker costs more than it hides. */
+export const PREPARE_AHEAD_MIN_SLICES = 3;
+
 export class MedsamSegmenter implements Segmenter {
   readonly name = 'medsam';
   readonly constants: SamPreprocessConstants;
@@ -173,18 +182,29 @@ export class MedsamSegmenter implements Segmenter {
   }
 
   /** The embedding of slice k: from the cache, or encoded (and cached) now. */
-  async embedding(seriesUid: string, vol: Volume<Scalars>, k: number, range: { min: number; max: number }, useCache = true): Promise<Float32Array> {
+  async embedding(
+    seriesUid: string,
+    vol: Volume<Scalars>,
+    k: number,
+    range: { min: number; max: number },
+    useCache = true,
+    prepared?: Promise<Float32Array>,
+  ): Promise<Float32Array> {
     const sam = await this.open();
-    const key = { modelHash: this.modelHashes().encoder, seriesUid, slice: k, recipe: recipeId(this.constants) };
+    const key = this.embeddingKey(seriesUid, k);
     if (useCache) {
       const hit = this.cache.get(key, sam.embeddingLength);
       if (hit) return hit;
     }
-    const img = this.sliceImage(vol, k, range);
-    const emb = await sam.encode(encoderInput(img, this.constants));
+    const input = prepared ? await prepared : encoderInput(this.sliceImage(vol, k, range), this.constants);
+    const emb = await sam.encode(input);
     this.encoderRuns++;
     if (useCache) this.cache.set(key, emb);
     return emb;
+  }
+
+  private embeddingKey(seriesUid: string, k: number): { modelHash: string; seriesUid: string; slice: number; recipe: string } {
+    return { modelHash: this.modelHashes().encoder, seriesUid, slice: k, recipe: recipeId(this.constants) };
   }
 
   async segment(req: SegmentRequest): Promise<SegmentedStructure[]> {
@@ -218,23 +238,43 @@ export class MedsamSegmenter implements Segmenter {
       bySlice.set(k, l);
     })));
     const slices = [...bySlice.keys()].sort((a, b) => a - b);
-    let done = 0;
-    for (const k of slices) {
-      throwIfAborted(req.signal, { seriesUid: req.seriesUid });
-      const jobs = bySlice.get(k)!;
-      let shared: Float32Array | undefined;
-      for (const job of jobs) {
-        const emb = share ? (shared ??= await this.embedding(req.seriesUid, vol, k, range)) : await this.embedding(req.seriesUid, vol, k, range, false);
-        const box1024 = boxTo1024(job.box, ni, nj, this.constants);
-        const dec = await sam.decodeBox(emb, box1024);
-        this.decoderRuns++;
-        // The reference ASSIGNS each box's slice mask (pred_key_array[img_id] = ...), so where SPL
-        // parts share a slice the later part wins; the product takes the union.
-        if (reference) masks[job.s]!.fill(0, k * plane, (k + 1) * plane);
-        maskFromLowRes(dec.lowRes, dec.lowSize, sam.imageSize, nj, ni, masks[job.s]!, k * plane);
-        ious[job.s]!.push(dec.iou);
+    // Slices whose embedding is not cached are encoded; the worker prepares the next one meanwhile.
+    const toEncode = share ? slices.filter((k) => !this.cache.has(this.embeddingKey(req.seriesUid, k))) : [];
+    const preparer = (this.opts.prepareAhead ?? true) && toEncode.length >= PREPARE_AHEAD_MIN_SLICES ? new SlicePreparer(this.constants) : undefined;
+    const ahead = new Map<number, Promise<Float32Array>>();
+    const prepareNext = (k: number): void => {
+      const next = toEncode.find((x) => x > k);
+      if (!preparer || next === undefined || ahead.has(next)) return;
+      const p = preparer.prepare(vol, next, range);
+      p.catch(() => undefined); // awaited (and its error thrown) when slice `next` is reached
+      ahead.set(next, p);
+    };
+    try {
+      let done = 0;
+      for (const k of slices) {
+        throwIfAborted(req.signal, { seriesUid: req.seriesUid });
+        const jobs = bySlice.get(k)!;
+        let shared: Float32Array | undefined;
+        // Queued before this slice's encoder run, so the worker prepares slice n+1 during it.
+        prepareNext(k);
+        for (const job of jobs) {
+          const emb = share
+            ? (shared ??= await this.embedding(req.seriesUid, vol, k, range, true, ahead.get(k)))
+            : await this.embedding(req.seriesUid, vol, k, range, false);
+          ahead.delete(k);
+          const box1024 = boxTo1024(job.box, ni, nj, this.constants);
+          const dec = await sam.decodeBox(emb, box1024);
+          this.decoderRuns++;
+          // The reference ASSIGNS each box's slice mask (pred_key_array[img_id] = ...), so where SPL
+          // parts share a slice the later part wins; the product takes the union.
+          if (reference) masks[job.s]!.fill(0, k * plane, (k + 1) * plane);
+          maskFromLowRes(dec.lowRes, dec.lowSize, sam.imageSize, nj, ni, masks[job.s]!, k * plane);
+          ious[job.s]!.push(dec.iou);
+        }
+        req.onProgress?.({ done: ++done, total: slices.length, message: `slice ${k}` });
       }
-      req.onProgress?.({ done: ++done, total: slices.length, message: `slice ${k}` });
+    } finally {
+      await preparer?.close();
     }
 
     const voxelCc = (vol.spacing[0] * vol.spacing[1] * vol.spacing[2]) / 1000;
