@@ -96,7 +96,14 @@ export async function createWork(opts: WorkOptions): Promise<Work> {
         mode: task.mode,
         localized,
         segmented,
-        templates: Object.fromEntries(set.structures.map((s) => [s.name, s.members.map((m) => m.seriesUid)])),
+        // Provenance: the template scans that voted for each structure (an atlas backend may select
+        // a few of the set's members per structure), else every member of the set.
+        templates: Object.fromEntries(
+          set.structures.map((s) => [
+            s.name,
+            segmented.find((x) => x.name === s.name)?.templates ?? localized.find((x) => x.name === s.name)?.templates ?? s.members.map((m) => m.seriesUid),
+          ]),
+        ),
       };
     },
     close() {
