@@ -16,6 +16,7 @@ import { deriveTemplatesFromArchive, deriveTemplatesFromLabelDir, type BulkDeriv
 import { getSeries } from '../../engine/store/archive.js';
 import { list, req, str } from '../args.js';
 import type { Command } from '../command.js';
+import { flagTemplateOutliers } from '../../engine/store/template-outliers.js';
 
 export function readNamesFile(file: string): Record<string, string> {
   let parsed: unknown;
@@ -67,7 +68,12 @@ export const templateDeriveCommand: Command = {
       for (const w of r.warnings) ctx.log(`warning: ${w}`);
       for (const sk of r.skipped) ctx.log(`skipped ${sk.file}: ${sk.reason}`);
       ctx.log(`derived ${r.derived.length} scan(s), skipped ${r.skipped.length}`);
-      return r;
+      if (r.derived.length > 0) {
+        const flagged = flagTemplateOutliers(db, set.trim());
+        for (const f of flagged) ctx.log(`outlier ${f.structure} on ${f.seriesUid}${f.kept ? ' (kept)' : ', left out of atlas fusion'}: ${f.reasons.join('; ')}`);
+        return { ...r, outliers: flagged };
+      }
+      return { ...r, outliers: [] };
     }
     const seriesUid = req(args, 'series');
     const rtstruct = str(args, 'rtstruct');
