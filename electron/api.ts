@@ -225,6 +225,27 @@ export interface DelineateApi {
   exportRtstruct(req: { seriesUid: string; templateSet?: string; approvedOnly: true; outPath: string; reviewer?: string }): Promise<{ out: string; sopInstanceUid: string; structures: string[] }>;
   /** Re-segments one structure with an edited box [min, max] or six extreme points (LPS mm); audited, review back to pending. */
   rerunStructure(req: { seriesUid: string; templateSet: string; structure: string; box?: [Vec3, Vec3]; extremePoints?: Vec3[]; reviewer: string }): Promise<{ structure: string; boxes: [Vec3, Vec3][]; voxels: number; volumeCc: number; reviewState: ReviewDecision }>;
+  /** Members from every archived RTSTRUCT whose ROI names map to the set's structures (or `structures`); the rest skipped with a reason; outliers recomputed. */
+  deriveTemplatesFromArchive(req: { set: string; structures?: string[] }): Promise<BulkDeriveInfo>;
+  /** Recomputes and lists the set's outlier members (left out of atlas fusion unless kept). */
+  listTemplateOutliers(req: { set: string }): Promise<{ set: string; flagged: TemplateOutlierInfo[] }>;
+  /** A person keeps a flagged member in atlas fusion (keep: false leaves it out again). */
+  keepTemplateMember(req: TemplateMemberKey & { keep: boolean }): Promise<{ set: string; flagged: TemplateOutlierInfo[] }>;
+}
+
+/** A template member whose volume, extent or position is an outlier in its set. */
+export interface TemplateOutlierInfo {
+  structure: string;
+  seriesUid: string;
+  reasons: string[];
+  kept: boolean;
+}
+
+export interface BulkDeriveInfo {
+  set: string;
+  derived: { file: string; seriesUid: string; structures: string[] }[];
+  skipped: { file: string; seriesUid?: string; reason: string }[];
+  outliers: TemplateOutlierInfo[];
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -350,6 +371,18 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     if (!ok) throw new ApiValidationError(`${m}: 'box' must be [[x, y, z], [x, y, z]] (min, max; LPS mm)`);
     const [lo, hi] = v as [Vec3, Vec3];
     return { ...base, box: [[lo[0], lo[1], lo[2]], [hi[0], hi[1], hi[2]]] };
+  },
+  deriveTemplatesFromArchive: (x) => {
+    const m = 'deriveTemplatesFromArchive';
+    const o = obj(x, m);
+    return { set: string(o, 'set', m), ...(o.structures !== undefined ? { structures: strings(o, 'structures', m) } : {}) };
+  },
+  listTemplateOutliers: (x) => ({ set: string(obj(x, 'listTemplateOutliers'), 'set', 'listTemplateOutliers') }),
+  keepTemplateMember: (x) => {
+    const m = 'keepTemplateMember';
+    const o = obj(x, m);
+    if (typeof o.keep !== 'boolean') throw new ApiValidationError(`${m}: 'keep' must be true or false`);
+    return { ...memberKey(o, m), keep: o.keep };
   },
 };
 
