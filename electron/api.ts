@@ -176,6 +176,8 @@ export interface ReviewStructureInfo {
   volumeCc: number | null;
   /** Null when the series has no reference RTSTRUCT or the reference lacks this structure. */
   metrics: StructureMetricsInfo | null;
+  /** Template scans that voted for the result (the audit trail's last 'created' entry; atlas: the selected ones). */
+  templates?: string[];
 }
 
 export interface ReviewInfo {
