@@ -178,6 +178,8 @@ export interface ReviewStructureInfo {
   revision?: number;
   /** Null when the series has no reference RTSTRUCT or the reference lacks this structure. */
   metrics: StructureMetricsInfo | null;
+  /** Template scans that voted for the result (the audit trail's last 'created' entry; atlas: the selected ones). */
+  templates?: string[];
 }
 
 export interface ReviewInfo {
@@ -321,6 +323,12 @@ export interface DelineateApi {
   pacsSearch(req: { from: string; patientId?: string; studyUid?: string; modality?: string }): Promise<{ studies: PacsStudy[] }>;
   /** Checks the audit trail's hash chain (edited, deleted or out-of-order entries). */
   verifyAudit(req: Record<string, never>): Promise<AuditVerificationInfo>;
+  /** Members from every archived RTSTRUCT whose ROI names map to the set's structures (or `structures`); the rest skipped with a reason; outliers recomputed. */
+  deriveTemplatesFromArchive(req: { set: string; structures?: string[] }): Promise<BulkDeriveInfo>;
+  /** Recomputes and lists the set's outlier members (left out of atlas fusion unless kept). */
+  listTemplateOutliers(req: { set: string }): Promise<{ set: string; flagged: TemplateOutlierInfo[] }>;
+  /** A person keeps a flagged member in atlas fusion (keep: false leaves it out again). */
+  keepTemplateMember(req: TemplateMemberKey & { keep: boolean }): Promise<{ set: string; flagged: TemplateOutlierInfo[] }>;
   /** A stored mask (current revision unless `revision`) on the series grid, run-length packed (engine/review/rle.ts). */
   getStructureMask(req: StructureKey & { revision?: number }): Promise<StructureMaskInfo>;
   /** Saves a reviewer-edited (or newly drawn) mask as a new revision: marked edited (MANUAL), pending, audited. */
@@ -390,6 +398,21 @@ export interface SeriesSearchResult {
     results: { total: number; pending: number; approved: number; rejected: number };
     runState: RunStateFilter;
   })[];
+}
+
+/** A template member whose volume, extent or position is an outlier in its set. */
+export interface TemplateOutlierInfo {
+  structure: string;
+  seriesUid: string;
+  reasons: string[];
+  kept: boolean;
+}
+
+export interface BulkDeriveInfo {
+  set: string;
+  derived: { file: string; seriesUid: string; structures: string[] }[];
+  skipped: { file: string; seriesUid?: string; reason: string }[];
+  outliers: TemplateOutlierInfo[];
 }
 
 export type ApiMethod = keyof DelineateApi;
@@ -600,6 +623,18 @@ export const API_METHODS: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
     return { ...out, ...optRevision(o, 'offset', m), ...optRevision(o, 'limit', m) };
   },
   verifyAudit: (x) => empty(x, 'verifyAudit'),
+  deriveTemplatesFromArchive: (x) => {
+    const m = 'deriveTemplatesFromArchive';
+    const o = obj(x, m);
+    return { set: string(o, 'set', m), ...(o.structures !== undefined ? { structures: strings(o, 'structures', m) } : {}) };
+  },
+  listTemplateOutliers: (x) => ({ set: string(obj(x, 'listTemplateOutliers'), 'set', 'listTemplateOutliers') }),
+  keepTemplateMember: (x) => {
+    const m = 'keepTemplateMember';
+    const o = obj(x, m);
+    if (typeof o.keep !== 'boolean') throw new ApiValidationError(`${m}: 'keep' must be true or false`);
+    return { ...memberKey(o, m), keep: o.keep };
+  },
 };
 
 export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEBS=(dcm2niix dicom3tools dcmtk orthanc python3-pydicom python3-numpy python3-scipy python3-nibabel chromium iproute2 plastimatch)
 DEBS+=(slurm-wlm munge)  # the cluster acceptance test starts a one-node Slurm cluster
+DEBS+=(elastix)  # the classic multi-atlas peer of `npm run bench -- atlas`
 missing=()
 for p in "${DEBS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

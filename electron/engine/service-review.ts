@@ -7,7 +7,7 @@
  */
 import { isAbsolute } from 'node:path';
 import type { ApiEvents, DelineateApi, ReviewStructureInfo, RunSummary, StructureMetricsInfo, Vec3 } from '../api.js';
-import { reviewStructures } from './audit/audit.js';
+import { auditTrail, reviewStructures } from './audit/audit.js';
 import { InputError, NotFoundError, toErrorPayload } from './errors.js';
 import { evaluateSeries } from './eval/evaluate-series.js';
 import { normaliseName } from './eval/evaluate-sets.js';
@@ -154,7 +154,11 @@ export function createReviewService(ctx: ReviewContext): ReviewService {
           metricsProblem = toErrorPayload(e).message;
         }
       }
+      // Provenance: the templates of each structure's most recent algorithmic result.
+      const templatesOf = new Map<string, string[]>();
+      for (const e of auditTrail(db, { seriesUid, templateSet: set })) if (e.action === 'created') templatesOf.set(e.structure, e.templates);
       const structures: ReviewStructureInfo[] = rows.map((r) => ({
+        templates: templatesOf.get(r.structure) ?? [],
         structure: r.structure,
         color: getStructure(db, r.structure)?.color ?? defaultColor(r.structure),
         templateSet: r.templateSet,

@@ -30,6 +30,8 @@ import {
   listTemplateSets,
 } from './store/templates.js';
 import { deriveFromLabelFile } from './service-derive.js';
+import { deriveTemplatesFromArchive } from './rtstruct/derive-bulk.js';
+import { flagTemplateOutliers, keepTemplateMember, listTemplateOutliers } from './store/template-outliers.js';
 import { createReviewService } from './service-review.js';
 import { createNodeService } from './service-node.js';
 import { searchSeries } from './store/search.js';
@@ -224,6 +226,17 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       if (!series) throw new NotFoundError(`series ${req.seriesUid} is not in the archive`, { seriesUid: req.seriesUid });
       const structures = await deriveFromLabelFile(db, { ...req, series });
       return { set: req.set, structures };
+    },
+    async deriveTemplatesFromArchive(req) {
+      const r = deriveTemplatesFromArchive(db, req);
+      return { ...r, outliers: r.derived.length > 0 ? flagTemplateOutliers(db, r.set) : [] };
+    },
+    async listTemplateOutliers({ set }) {
+      return { set, flagged: flagTemplateOutliers(db, set) };
+    },
+    async keepTemplateMember(req) {
+      keepTemplateMember(db, req, req.keep);
+      return { set: req.set, flagged: listTemplateOutliers(db, req.set) };
     },
     async listStructureSets({ seriesUid }) {
       return { structureSets: opts.contours ? opts.contours.listStructureSets(db, seriesUid) : [] };

@@ -27,6 +27,7 @@ import { exportSegCommand } from './export-seg.js';
 import { clusterExportCommand, clusterImportCommand, clusterStatusCommand, clusterSubmitCommand, clusterWorkCommand } from './cluster.js';
 import { auditExportCommand, auditVerifyCommand } from './audit.js';
 import { dbBackupCommand, dbCheckCommand, dbRestoreCommand } from './db.js';
+import { templateKeepCommand, templateOutliersCommand } from './template-outliers.js';
 
 export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, reviewRerunCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
 COMMANDS.push(listenCommand, nodeStatusCommand, pullCommand);
@@ -34,3 +35,4 @@ COMMANDS.push(clusterExportCommand, clusterWorkCommand, clusterImportCommand, cl
 COMMANDS.push(exportDatasetCommand, exportSegCommand);
 COMMANDS.push(auditVerifyCommand, auditExportCommand);
 COMMANDS.push(dbCheckCommand, dbRestoreCommand, dbBackupCommand);
+COMMANDS.push(templateOutliersCommand, templateKeepCommand);

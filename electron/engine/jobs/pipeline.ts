@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import { throwIfAborted } from '../errors.js';
 import { selectBackends } from '../backends.js';
 import { getTemplateMask, getTemplateSet } from '../store/templates.js';
+import { excludedMembers } from '../store/template-outliers.js';
 import { loadVolume } from '../volume/load.js';
 import type { Volume } from '../volume/volume.js';
 import type { StructureTemplates } from '../localize/localizer.js';
@@ -63,9 +64,12 @@ export async function createWork(opts: WorkOptions): Promise<Work> {
       ctx.onProgress({ done: 0, total: 2, message: 'loading' });
       const volume = await loadVolume(db, task.seriesUid, { signal });
       throwIfAborted(signal, ref);
+      // Outlier members (store/template-outliers.ts) stay out of the vote unless a person kept them;
+      // a structure whose every member is flagged keeps them all rather than vanish.
+      const excluded = excludedMembers(db, task.templateSet);
       const structures: StructureTemplates[] = set.structures.map((s) => ({
         name: s.name,
-        members: s.members.map((m) => ({
+        members: (s.members.every((m) => excluded.has(`${s.name}\u0000${m.seriesUid}`)) ? s.members : s.members.filter((m) => !excluded.has(`${s.name}\u0000${m.seriesUid}`))).map((m) => ({
           seriesUid: m.seriesUid,
           points: m.points,
           loadVolume: () => templates.get(db, m.seriesUid, signal),
@@ -96,7 +100,16 @@ export async function createWork(opts: WorkOptions): Promise<Work> {
         mode: task.mode,
         localized,
         segmented,
-        templates: Object.fromEntries(set.structures.map((s) => [s.name, s.members.map((m) => m.seriesUid)])),
+        // Provenance: the template scans that voted for each structure (an atlas backend may select
+        // a few of the set's members per structure), else every member of the set.
+        templates: Object.fromEntries(
+          set.structures.map((s) => [
+            s.name,
+            segmented.find((x) => x.name === s.name)?.templates ??
+              localized.find((x) => x.name === s.name)?.templates ??
+              structures.find((x) => x.name === s.name)!.members.map((m) => m.seriesUid),
+          ]),
+        ),
       };
     },
     close() {

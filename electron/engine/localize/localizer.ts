@@ -39,6 +39,8 @@ export interface LocalizedStructure {
   /** 0..1, higher is better; how it is computed is the backend's, documented there. */
   confidence: number;
   flags: StructureFlag[];
+  /** Template series that voted for this structure (atlas backend: the selected ones). */
+  templates?: string[];
 }
 
 export interface ModelRef {

@@ -26,16 +26,28 @@ interface ResultMessage {
   error?: ErrorPayload;
 }
 
+/**
+ * Jobs built on demand, just before a worker takes them: a template CT is loaded when its turn
+ * comes and dropped when its job is done, so memory does not grow with the size of the library.
+ */
+export interface LazyJobs {
+  count: number;
+  build(index: number): Promise<TemplateJob>;
+}
+
 /** Results in job order. Rejects with the first job error, or CancelledError on abort. */
-export async function runTemplateJobs(jobs: TemplateJob[], opts: PoolOptions = {}): Promise<TemplateJobResult[]> {
+export async function runTemplateJobs(list: TemplateJob[] | LazyJobs, opts: PoolOptions = {}): Promise<TemplateJobResult[]> {
   const signal = opts.signal;
   throwIfAborted(signal);
-  const nWorkers = Math.min(jobs.length, opts.workers ?? availableParallelism());
+  const jobs: LazyJobs = Array.isArray(list) ? { count: list.length, build: (n) => Promise.resolve(list[n]!) } : list;
+  const nWorkers = Math.min(jobs.count, opts.workers ?? availableParallelism());
   if (nWorkers <= 0) {
     const out: TemplateJobResult[] = [];
-    for (let n = 0; n < jobs.length; n++) {
+    for (let n = 0; n < jobs.count; n++) {
       const checkpoint = (): void => throwIfAborted(signal);
-      out.push(runTemplateJob(jobs[n]!, checkpoint, (m) => opts.onJobProgress?.(n, m, false)));
+      const job = await jobs.build(n);
+      throwIfAborted(signal);
+      out.push(runTemplateJob(job, checkpoint, (m) => opts.onJobProgress?.(n, m, false)));
       opts.onJobProgress?.(n, 'done', true);
       // Let an abort raised by a listener between jobs be seen.
       await new Promise((r) => setImmediate(r));
@@ -43,7 +55,7 @@ export async function runTemplateJobs(jobs: TemplateJob[], opts: PoolOptions = {
     return out;
   }
   const workers: Worker[] = [];
-  const results: (TemplateJobResult | undefined)[] = new Array(jobs.length);
+  const results: (TemplateJobResult | undefined)[] = new Array(jobs.count);
   let next = 0;
   return new Promise<TemplateJobResult[]>((resolve, reject) => {
     let settled = false;
@@ -60,13 +72,18 @@ export async function runTemplateJobs(jobs: TemplateJob[], opts: PoolOptions = {
     signal?.addEventListener('abort', onAbort, { once: true });
     const feed = (w: Worker): void => {
       if (settled) return;
-      if (next >= jobs.length) {
+      if (next >= jobs.count) {
         if (running === 0) finish();
         return;
       }
       const id = next++;
       running++;
-      w.postMessage({ id, job: jobs[id] });
+      jobs.build(id).then(
+        (job) => {
+          if (!settled) w.postMessage({ id, job });
+        },
+        (err: unknown) => finish(err),
+      );
     };
     for (let n = 0; n < nWorkers; n++) {
       const w = startWorker(import.meta.url, './worker');
@@ -81,7 +98,7 @@ export async function runTemplateJobs(jobs: TemplateJob[], opts: PoolOptions = {
         results[m.id] = m.result;
         opts.onJobProgress?.(m.id, 'done', true);
         feed(w);
-        if (next >= jobs.length && running === 0) finish();
+        if (next >= jobs.count && running === 0) finish();
       });
       w.on('error', (err) => finish(err));
       w.on('exit', (code) => {

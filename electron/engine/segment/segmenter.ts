@@ -21,6 +21,8 @@ export interface SegmentedStructure {
   volumeCc: number;
   confidence: number;
   flags: StructureFlag[];
+  /** Template series whose contours were fused into this mask (atlas backend: the selected ones). */
+  templates?: string[];
 }
 
 export interface SegmentRequest {

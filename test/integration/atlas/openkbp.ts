@@ -3,7 +3,7 @@
  * OAR label map, six extreme points and a mask per OAR. Shared by the integration test and the
  * atlas benchmark.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNifti, readNiftiLabels } from '../../../electron/engine/nifti/nifti.js';
 import { extremePointsFromLabels } from '../../../electron/engine/localize/extreme-points.js';
@@ -17,6 +17,8 @@ export const OPENKBP_PATIENTS = ['4', '13', '17', '22', '31', '34'];
 
 export interface Case {
   id: string;
+  /** The folder the case was read from. */
+  dir: string;
   seriesUid: string;
   ct: Volume;
   labels: LabelVolume;
@@ -27,6 +29,7 @@ export function loadCase(dir: string, id: string): Case {
   const names = JSON.parse(readFileSync(join(dir, 'oar_names.json'), 'utf8')) as Record<string, string>;
   return {
     id,
+    dir,
     seriesUid: `openkbp-pt_${id}`,
     ct: readNifti(join(dir, `pt_${id}_ct.nii.gz`)),
     labels: readNiftiLabels(join(dir, `pt_${id}_oar_labels.nii.gz`)),
@@ -77,4 +80,58 @@ export function hd95Of(a: Uint8Array, b: Uint8Array, vol: Volume): number {
 
 export function referenceBox(c: Case, value: number): Box | undefined {
   return maskBoxLps(binary(c.labels, value), c.labels);
+}
+
+/**
+ * A template library read from disk on demand: the extreme points of every OAR are computed once,
+ * the CT and label map are read again whenever the backend asks (so a benchmark's memory reflects
+ * the backend's, not a library held in memory). `dirs` hold `pt_N_ct.nii.gz`,
+ * `pt_N_oar_labels.nii.gz` and `oar_names.json`.
+ */
+export interface LibraryCase {
+  id: string;
+  dir: string;
+  seriesUid: string;
+  names: Record<number, string>;
+  points: Map<number, ReturnType<typeof extremePointsFromLabels>>;
+}
+
+export function patientsIn(dir: string): string[] {
+  return readdirSync(dir)
+    .map((f) => /^pt_(\d+)_ct\.nii\.gz$/.exec(f)?.[1])
+    .filter((x): x is string => x !== undefined)
+    .sort((a, b) => Number(a) - Number(b));
+}
+
+export function libraryCase(dir: string, id: string): LibraryCase {
+  const names = JSON.parse(readFileSync(join(dir, 'oar_names.json'), 'utf8')) as Record<string, string>;
+  const labels = readNiftiLabels(join(dir, `pt_${id}_oar_labels.nii.gz`));
+  const points = new Map(Object.keys(names).map((v) => [Number(v), extremePointsFromLabels(labels, Number(v))]));
+  return { id, dir, seriesUid: `openkbp-pt_${id}`, names: Object.fromEntries(Object.entries(names).map(([k, v]) => [Number(k), v])), points };
+}
+
+/** The last label map read: the backend asks for one template's structures in a row. */
+let lastLabels: { key: string; labels: LabelVolume } | undefined;
+function labelsOf(c: LibraryCase): LabelVolume {
+  const key = join(c.dir, `pt_${c.id}_oar_labels.nii.gz`);
+  if (lastLabels?.key !== key) lastLabels = { key, labels: readNiftiLabels(key) };
+  return lastLabels.labels;
+}
+
+/** Templates for every OAR from streamed library cases (see LibraryCase). */
+export function streamedTemplates(cases: LibraryCase[]): StructureTemplates[] {
+  const first = cases[0]!;
+  return Object.entries(first.names).map(([value, name]) => ({
+    name,
+    members: cases.flatMap((c) => {
+      const points = c.points.get(Number(value));
+      if (!points) return [];
+      return [{
+        seriesUid: c.seriesUid,
+        points,
+        loadVolume: () => Promise.resolve(readNifti(join(c.dir, `pt_${c.id}_ct.nii.gz`)) as Volume),
+        loadMask: () => Promise.resolve(binary(labelsOf(c), Number(value))),
+      }];
+    }),
+  }));
 }

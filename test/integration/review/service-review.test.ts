@@ -57,6 +57,8 @@ test('run two series from the api, review, approve one structure on both, reject
   assert.ok(review.structures.every((s) => s.state === 'pending' && s.hasMask && s.boxes.length > 0));
   assert.equal(review.reference, null);
   assert.ok(review.structures.every((s) => s.metrics === null), 'no reference, no metrics');
+  // Provenance: each structure names the template scans that voted (from the audit trail), never the query.
+  assert.ok(review.structures.every((s) => (s.templates?.length ?? 0) > 0 && !s.templates!.includes(a)), JSON.stringify(review.structures.map((s) => s.templates)));
 
   const [approve, reject] = STRUCTURES as [string, string];
   assert.deepEqual(await service.reviewStructures({ seriesUids: [a, b], templateSet: TEMPLATE_SET, structure: approve, state: 'approved', reviewer: 'J. Doe' }), { reviewed: 2 });

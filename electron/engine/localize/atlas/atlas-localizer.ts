@@ -19,9 +19,9 @@ import { InputError, throwIfAborted } from '../../errors.js';
 import { voxelToPatient, type Vec3 } from '../../volume/geometry.js';
 import type { LocalizeRequest, LocalizedStructure, Localizer, ModelRef } from '../localizer.js';
 import { runTemplateJobs } from '../../registration/pool.js';
-import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJob, type TemplateJobResult } from '../../registration/template-job.js';
+import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJobResult } from '../../registration/template-job.js';
 import { boxFromPoints, confidenceOf, flagBox, lpsAxesOf, medianPoints, volumeBox } from './fuse.js';
-import { buildJob, groupBySeries, loadAllMasks, sharedQuery, TransformCache } from './templates.js';
+import { groupBySeries, lazyJobs, selectTemplates, sharedQuery, TransformCache, type SelectOptions, type TemplateGroup } from './templates.js';
 import { fuseMasks } from '../../segment/atlas/fuse-masks.js';
 import { maskBoxLps } from '../../metrics/boxes.js';
 import { extremePointsFromLabels } from '../extreme-points.js';
@@ -55,16 +55,32 @@ export class AtlasLocalizer implements Localizer {
         if (m.points.length !== 6) throw new InputError(`template ${m.seriesUid} of ${s.name} has ${m.points.length} points, expected 6`, { ...ctx, structure: s.name });
       }
     }
-    const groups = groupBySeries(req.structures);
-    const masksBySeries = await loadAllMasks(req.structures);
     const query = sharedQuery(req.query);
+    const selectOpts: SelectOptions = { onProgress: (message) => req.onProgress?.({ done: 0, total: 1, message }) };
+    if (this.opts.workers !== undefined) selectOpts.workers = this.opts.workers;
+    if (req.signal) selectOpts.signal = req.signal;
+    const chosen = await selectTemplates(req.structures, query, req.seriesUid, this.options, this.cache, selectOpts);
+    const groups = groupBySeries(chosen);
+    // Structures whose every kept member has a mask are localized from the fused masks.
+    const missing = new Set<string>();
+    for (const g of groups) {
+      for (const { structure, member } of g.members) if (!missing.has(structure) && !(member.loadMask && (await member.loadMask()))) missing.add(structure);
+    }
+    const withMasks = new Set(chosen.filter((c) => c.members.length > 0 && !missing.has(c.name)).map((c) => c.name));
     // Masks here only need the affine part: the demons refinement is the segmenter's.
     const jobOptions: AtlasOptions = { ...this.options, demonsLevels: [], demonsIterations: [] };
-    const jobs: TemplateJob[] = [];
-    for (const g of groups) jobs.push(await buildJob(g, query, req.seriesUid, jobOptions, this.cache, masksBySeries.get(g.seriesUid)));
-    const axesBySeries = new Map(groups.map((g, n) => [g.seriesUid, lpsAxesOf(jobs[n]!.template.direction)]));
+    const masksOf = async (g: TemplateGroup): Promise<Map<string, Uint8Array> | undefined> => {
+      const map = new Map<string, Uint8Array>();
+      for (const { structure, member } of g.members) {
+        if (!withMasks.has(structure)) continue;
+        const mask = await member.loadMask?.();
+        if (mask) map.set(structure, mask);
+      }
+      return map.size > 0 ? map : undefined;
+    };
+    const jobs = lazyJobs(groups, query, req.seriesUid, jobOptions, this.cache, masksOf);
     let done = 0;
-    const total = jobs.length;
+    const total = jobs.count;
     req.onProgress?.({ done, total, message: `registering ${total} template scan(s)` });
     const poolOpts: Parameters<typeof runTemplateJobs>[1] = {
       onJobProgress: (n, message, finished) => {
@@ -75,6 +91,7 @@ export class AtlasLocalizer implements Localizer {
     if (this.opts.workers !== undefined) poolOpts.workers = this.opts.workers;
     if (req.signal) poolOpts.signal = req.signal;
     const results = await runTemplateJobs(jobs, poolOpts);
+    const axesBySeries = new Map(groups.map((g, n) => [g.seriesUid, results[n]!.templateDirection ? lpsAxesOf(results[n]!.templateDirection) : ([0, 1, 2] as [number, number, number])]));
     results.forEach((r, n) => this.cache.set(req.seriesUid, groups[n]!.seriesUid, this.options, r.transforms));
     return fuseLocalizations(req, groups.map((g) => g.seriesUid), results, axesBySeries, this.options.fusionThreshold);
   }
@@ -120,6 +137,7 @@ function fuseLocalizations(
       }
     }
     const flagged = flagBox(box, extent, tol, confidence);
-    return { name: s.name, boxes: [flagged.box], extremePoints: fused, confidence, flags: flagged.flags };
+    const templates = seriesOrder.filter((_, n) => results[n]!.structures.some((x) => x.name === s.name));
+    return { name: s.name, boxes: [flagged.box], extremePoints: fused, confidence, flags: flagged.flags, templates };
   });
 }

@@ -8,6 +8,8 @@ import { InputError } from '../../errors.js';
 import type { Volume } from '../../volume/volume.js';
 import type { KnownTransforms, JobStructure, TemplateJob, AtlasOptions } from '../../registration/template-job.js';
 import type { TemplateMemberInput } from '../localizer.js';
+import { runTemplateJobs, type LazyJobs, type PoolOptions } from '../../registration/pool.js';
+import { topK } from '../../registration/select.js';
 
 export interface TemplateGroup {
   seriesUid: string;
@@ -81,26 +83,83 @@ export async function buildJob(
   return job;
 }
 
+/** The templates kept for one structure, best-ranked first, with their selection scores. */
+export interface ChosenTemplates {
+  name: string;
+  members: TemplateMemberInput[];
+  /** Selection score per kept member (NaN when no selection ran: every template kept). */
+  scores: number[];
+}
+
+export interface SelectOptions {
+  workers?: number;
+  signal?: AbortSignal;
+  onProgress?(message: string): void;
+}
+
 /**
- * Every member's mask, by template series then structure, for structures whose members ALL have
- * one (a structure with a points-only member is localized from points, so votes stay comparable).
+ * Atlas selection (registration/select.ts): when a structure has more than `selectTopK` members,
+ * every template series not yet ranked against this query is loaded, globally registered and scored
+ * (streamed: one template CT per worker at a time), and each structure keeps its k best members.
+ * The global transforms and scores land in the cache, so the later stages do not repeat them.
  */
-export async function loadAllMasks(structures: { name: string; members?: TemplateMemberInput[] }[]): Promise<Map<string, Map<string, Uint8Array>>> {
-  const out = new Map<string, Map<string, Uint8Array>>();
-  for (const s of structures) {
-    const members = s.members ?? [];
-    const masks: Uint8Array[] = [];
-    for (const m of members) {
-      const mask = m.loadMask ? await m.loadMask() : undefined;
-      if (!mask) break;
-      masks.push(mask);
-    }
-    if (members.length === 0 || masks.length !== members.length) continue;
-    members.forEach((m, n) => {
-      let map = out.get(m.seriesUid);
-      if (!map) out.set(m.seriesUid, (map = new Map()));
-      map.set(s.name, masks[n]!);
-    });
+export async function selectTemplates(
+  structures: { name: string; members?: TemplateMemberInput[] }[],
+  query: Volume<Float32Array>,
+  querySeries: string,
+  options: AtlasOptions,
+  cache: TransformCache,
+  opts: SelectOptions = {},
+): Promise<ChosenTemplates[]> {
+  const k = options.selectTopK;
+  const all = (): ChosenTemplates[] =>
+    structures.map((s) => ({ name: s.name, members: s.members ?? [], scores: (s.members ?? []).map(() => Number.NaN) }));
+  if (k <= 0 || structures.every((s) => (s.members ?? []).length <= k)) return all();
+  const ranked = (series: string, name: string): number | undefined => cache.get(querySeries, series, options)?.rank?.[name];
+  const groups = groupBySeries(structures.filter((s) => (s.members ?? []).length > k)).filter((g) =>
+    g.members.some(({ structure }) => ranked(g.seriesUid, structure) === undefined),
+  );
+  const jobs: LazyJobs = {
+    count: groups.length,
+    build: async (n) => {
+      const job = await buildJob(groups[n]!, query, querySeries, options, cache, undefined);
+      job.rankOnly = true;
+      return job;
+    },
+  };
+  let done = 0;
+  const poolOpts: PoolOptions = {
+    onJobProgress: (_n, _message, finished) => {
+      if (finished) opts.onProgress?.(`ranked ${++done} of ${groups.length} template scan(s)`);
+    },
+  };
+  if (opts.workers !== undefined) poolOpts.workers = opts.workers;
+  if (opts.signal) poolOpts.signal = opts.signal;
+  if (groups.length > 0) {
+    opts.onProgress?.(`ranking ${groups.length} template scan(s) after global registration`);
+    const results = await runTemplateJobs(jobs, poolOpts);
+    results.forEach((r, n) => cache.set(querySeries, groups[n]!.seriesUid, options, r.transforms));
   }
-  return out;
+  return structures.map((s) => {
+    const members = s.members ?? [];
+    if (members.length <= k) return { name: s.name, members, scores: members.map(() => Number.NaN) };
+    const score = (m: TemplateMemberInput): number => ranked(m.seriesUid, s.name) ?? -Infinity;
+    const kept = topK(members, score, k);
+    return { name: s.name, members: kept, scores: kept.map(score) };
+  });
+}
+
+/**
+ * Jobs for the pool, built on demand (the template CT and its masks loaded when a worker is free):
+ * `masksOf` loads one group's masks, or returns undefined for points-only registration.
+ */
+export function lazyJobs(
+  groups: TemplateGroup[],
+  query: Volume<Float32Array>,
+  querySeries: string,
+  options: AtlasOptions,
+  cache: TransformCache,
+  masksOf: (g: TemplateGroup) => Promise<Map<string, Uint8Array> | undefined>,
+): LazyJobs {
+  return { count: groups.length, build: async (n) => buildJob(groups[n]!, query, querySeries, options, cache, await masksOf(groups[n]!)) };
 }

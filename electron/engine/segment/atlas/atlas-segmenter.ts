@@ -10,12 +10,12 @@
  * extreme points cannot be propagated: the request is refused with a message that names them and
  * points to MedSAM.
  */
-import { throwIfAborted, UnsupportedError } from '../../errors.js';
+import { InputError, throwIfAborted, UnsupportedError } from '../../errors.js';
 import type { TemplateMemberInput } from '../../localize/localizer.js';
 import type { AtlasBackendOptions } from '../../localize/atlas/atlas-localizer.js';
-import { buildJob, groupBySeries, sharedQuery, TransformCache } from '../../localize/atlas/templates.js';
+import { groupBySeries, lazyJobs, selectTemplates, sharedQuery, TransformCache, type TemplateGroup } from '../../localize/atlas/templates.js';
 import { runTemplateJobs } from '../../registration/pool.js';
-import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJob, type TemplateJobResult } from '../../registration/template-job.js';
+import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJobResult } from '../../registration/template-job.js';
 import type { ModelRef } from '../../localize/localizer.js';
 import type { SegmentedStructure, Segmenter, SegmentRequest } from '../segmenter.js';
 import { countNonZero } from '../../metrics/masks.js';
@@ -40,21 +40,15 @@ export class AtlasSegmenter implements Segmenter {
   async segment(req: SegmentRequest): Promise<SegmentedStructure[]> {
     const ctx = { seriesUid: req.seriesUid };
     throwIfAborted(req.signal, ctx);
-    // Load every member's mask first: which structures can be propagated decides whether to run.
-    const masksBySeries = new Map<string, Map<string, Uint8Array>>();
-    const pointsOnly: string[] = [];
-    for (const s of req.structures) {
-      let any = false;
-      for (const m of s.members ?? []) {
-        const mask = await loadMask(m);
-        if (!mask) continue;
-        any = true;
-        let map = masksBySeries.get(m.seriesUid);
-        if (!map) masksBySeries.set(m.seriesUid, (map = new Map()));
-        map.set(s.name, mask);
-      }
-      if (!any) pointsOnly.push(s.name);
+    // Which members have a mask decides which structures can be propagated; masks are loaded here
+    // only to check, and again when their template's job is built (memory stays flat in the library).
+    // One template series after another: a store that reads a scan's label map once serves all its
+    // structures in a row.
+    const hasMask = new Set<string>();
+    for (const g of groupBySeries(req.structures)) {
+      for (const { structure, member } of g.members) if (await loadMask(member)) hasMask.add(`${member.seriesUid}\u0000${structure}`);
     }
+    const pointsOnly = req.structures.filter((s) => !(s.members ?? []).some((m) => hasMask.has(`${m.seriesUid}\u0000${s.name}`))).map((s) => s.name);
     if (pointsOnly.length > 0) {
       throw new UnsupportedError(
         `atlas segmentation propagates template contours, but the templates of ${pointsOnly.join(', ')} have only extreme points: ` +
@@ -65,14 +59,26 @@ export class AtlasSegmenter implements Segmenter {
     // Only members with masks vote.
     const withMasks = req.structures.map((s) => ({
       name: s.name,
-      members: (s.members ?? []).filter((m) => masksBySeries.get(m.seriesUid)?.has(s.name)),
+      members: (s.members ?? []).filter((m) => hasMask.has(`${m.seriesUid}\u0000${s.name}`)),
     }));
-    const groups = groupBySeries(withMasks);
     const query = sharedQuery(req.volume);
-    const jobs: TemplateJob[] = [];
-    for (const g of groups) jobs.push(await buildJob(g, query, req.seriesUid, this.options, this.cache, masksBySeries.get(g.seriesUid)));
+    const selectOpts: Parameters<typeof selectTemplates>[5] = { onProgress: (message) => req.onProgress?.({ done: 0, total: 1, message }) };
+    if (this.opts.workers !== undefined) selectOpts.workers = this.opts.workers;
+    if (req.signal) selectOpts.signal = req.signal;
+    const chosen = await selectTemplates(withMasks, query, req.seriesUid, this.options, this.cache, selectOpts);
+    const groups = groupBySeries(chosen);
+    const masksOf = async (g: TemplateGroup): Promise<Map<string, Uint8Array>> => {
+      const map = new Map<string, Uint8Array>();
+      for (const { structure, member } of g.members) {
+        const mask = await loadMask(member);
+        if (!mask) throw new InputError(`template mask of ${structure} on series ${g.seriesUid} disappeared while segmenting`, { ...ctx, structure });
+        map.set(structure, mask);
+      }
+      return map;
+    };
+    const jobs = lazyJobs(groups, query, req.seriesUid, this.options, this.cache, masksOf);
     let done = 0;
-    const total = jobs.length;
+    const total = jobs.count;
     req.onProgress?.({ done, total, message: `propagating contours from ${total} template scan(s)` });
     const poolOpts: Parameters<typeof runTemplateJobs>[1] = {
       onJobProgress: (n, message, finished) => {
@@ -95,6 +101,7 @@ export class AtlasSegmenter implements Segmenter {
         fused.voxels = countNonZero(fused.mask);
         fused.volumeCc = (fused.voxels * req.volume.spacing[0] * req.volume.spacing[1] * req.volume.spacing[2]) / 1000;
       }
+      fused.templates = chosen.find((c) => c.name === s.name)?.members.map((m) => m.seriesUid) ?? [];
       return fused;
     });
   }

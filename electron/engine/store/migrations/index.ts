@@ -13,8 +13,9 @@ import { m006Node } from './006_node.js';
 import { m007Cluster } from './007_cluster.js';
 import { m008MaskRevisions } from './008_mask_revisions.js';
 import { m009AuditChain } from './009_audit_chain.js';
+import { m010TemplateOutliers } from './010_template_outliers.js';
 
-export const MIGRATIONS: readonly Migration[] = [m001Archive, m002Templates, m003SupportCache, m004Network, m005Jobs, m006Node, m007Cluster, m008MaskRevisions, m009AuditChain];
+export const MIGRATIONS: readonly Migration[] = [m001Archive, m002Templates, m003SupportCache, m004Network, m005Jobs, m006Node, m007Cluster, m008MaskRevisions, m009AuditChain, m010TemplateOutliers];
 
 for (const [i, m] of MIGRATIONS.entries()) {
   if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);

@@ -1,0 +1,94 @@
+/**
+ * `template derive` in bulk: --from-archive takes every archived RTSTRUCT whose ROI names map to the
+ * wanted structures and reports the ones that do not; --labels-dir takes every label map named after
+ * its series. Per-scan derive keeps working beside it (cli.test.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../../electron/cli/main.js';
+import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
+import { voxelToPatient } from '../../../electron/engine/volume/geometry.js';
+import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
+import { writeRtstructFor } from '../../fixtures/phantom/variants.js';
+import { tempDir } from '../../helpers/data.js';
+
+async function run(argv: string[]): Promise<{ code: number; json: unknown; stderr: string }> {
+  let out = '';
+  let err = '';
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: unknown, ...rest: unknown[]) =>
+    typeof s === 'string' ? ((out += s), true) : (ow as (...a: unknown[]) => boolean)(s, ...rest)) as typeof process.stdout.write;
+  process.stderr.write = ((s: unknown, ...rest: unknown[]) =>
+    typeof s === 'string' ? ((err += s), true) : (ew as (...a: unknown[]) => boolean)(s, ...rest)) as typeof process.stderr.write;
+  try {
+    const code = await main(argv);
+    return { code, json: out.trim() ? JSON.parse(out) : undefined, stderr: err };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
+
+interface Bulk {
+  set: string;
+  derived: { file: string; seriesUid: string; structures: string[] }[];
+  skipped: { file: string; reason: string }[];
+}
+
+test('template derive --from-archive and --labels-dir: many scans at once, unmapped ones skipped and reported', async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'db.sqlite');
+  const a = writePhantomSeries(join(dir, 'a'), { columns: 40, rows: 32, slices: 24, seed: 'a' });
+  const b = writePhantomSeries(join(dir, 'b'), { columns: 40, rows: 32, slices: 24, seed: 'b' });
+  assert.equal((await run(['import', join(dir, 'a'), join(dir, 'b'), '--db', db, '--json'])).code, 0);
+  // A label map of the liver per series; one becomes an RTSTRUCT through the product's exporter.
+  const labelDir = join(dir, 'labels');
+  mkdirSync(labelDir);
+  for (const ph of [a, b]) {
+    const g = ph.geometry;
+    const liver = ph.organs.find((o) => o.name === 'Liver')!;
+    const data = new Uint8Array(g.dims[0] * g.dims[1] * g.dims[2]);
+    for (let k = 0; k < g.dims[2]; k++)
+      for (let j = 0; j < g.dims[1]; j++)
+        for (let i = 0; i < g.dims[0]; i++) {
+          const p = voxelToPatient(g, [i, j, k]);
+          if ([0, 1, 2].reduce((acc, x) => acc + ((p[x]! - liver.centreLps[x]!) / liver.radiiMm[x]!) ** 2, 0) <= 1) data[i + g.dims[0] * (j + g.dims[1] * k)] = 1;
+        }
+    writeNifti(join(labelDir, `${ph.seriesUid}.nii.gz`), { ...g, data });
+  }
+  writeFileSync(join(labelDir, 'not-a-series.nii.gz'), '');
+  writeFileSync(join(dir, 'names.json'), JSON.stringify({ 1: 'Liver' }));
+  mkdirSync(join(dir, 'rt'));
+  const exported = await run(['export', 'rtstruct', '--series', a.seriesUid, '--labels', join(labelDir, `${a.seriesUid}.nii.gz`), '--names', join(dir, 'names.json'), '--out', join(dir, 'rt', 'liver.dcm'), '--db', db, '--json']);
+  assert.equal(exported.code, 0, exported.stderr);
+  writeRtstructFor(b, join(dir, 'rt', 'body-only.dcm'));
+  assert.equal((await run(['import', join(dir, 'rt'), '--db', db, '--json'])).code, 0);
+
+  const fromArchive = await run(['template', 'derive', '--set', 'abdomen', '--from-archive', '--structures', 'Liver', '--db', db, '--json']);
+  assert.equal(fromArchive.code, 0, fromArchive.stderr);
+  const r = fromArchive.json as Bulk;
+  assert.deepEqual(r.derived.map((d) => [d.seriesUid, d.structures]), [[a.seriesUid, ['Liver']]]);
+  assert.equal(r.skipped.length, 1);
+  assert.match(r.skipped[0]!.reason, /no ROI maps to Liver \(it has Body\)/);
+  assert.match(fromArchive.stderr, /skipped .*body-only\.dcm/);
+
+  // Without --structures the set's own structures are wanted; the label folder adds series b.
+  const fromDir = await run(['template', 'derive', '--set', 'abdomen', '--labels-dir', labelDir, '--names', join(dir, 'names.json'), '--db', db, '--json']);
+  assert.equal(fromDir.code, 0, fromDir.stderr);
+  const d = fromDir.json as Bulk;
+  assert.deepEqual(d.derived.map((x) => x.seriesUid).sort(), [a.seriesUid, b.seriesUid].sort());
+  assert.equal(d.skipped.length, 1);
+  assert.match(d.skipped[0]!.reason, /no series not-a-series/);
+
+  const listed = await run(['template', 'list', '--db', db, '--json']);
+  const sets = (listed.json as { sets: { name: string; structures: { name: string; members: { seriesUid: string; source: string }[] }[] }[] }).sets;
+  assert.equal(sets[0]!.structures[0]!.members.length, 2);
+
+  // Mixing bulk and per-scan flags is refused.
+  const mixed = await run(['template', 'derive', '--set', 'abdomen', '--from-archive', '--series', a.seriesUid, '--db', db, '--json']);
+  assert.notEqual(mixed.code, 0);
+  assert.match(mixed.stderr, /give no --series/);
+});
