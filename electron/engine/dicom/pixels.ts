@@ -144,8 +144,10 @@ function decodeParsed(file: string, layout: PixelLayout, out: Float32Array, offs
   const n = layout.rows * layout.columns;
   const signed = (us(ds, 'x00280103') ?? 0) === 1;
   const bitsStored = Math.min(us(ds, 'x00280101') ?? f.bitsAllocated, f.bitsAllocated);
-  const slope = ds1(ds, 'x00281053', 1) || 1;
+  const slope = ds1(ds, 'x00281053', 1);
   const intercept = ds1(ds, 'x00281052', 0);
+  // The header check refuses these at import; a file changed since then is refused here too.
+  if (slope === 0) throw new InputError(`RescaleSlope (0028,1053) is 0 in ${file}: not a usable modality LUT`, { file });
   const b = f.bytes;
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const le = !f.bigEndian;
