@@ -19,5 +19,7 @@ import { modelsCheckCommand } from './models-check.js';
 import { templateAddCommand } from './template-add.js';
 import { templateDeriveCommand } from './template-derive.js';
 import { templateListCommand } from './template-list.js';
+import { exportDicomCommand } from './export-dicom.js';
 
 export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, reviewRerunCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
+COMMANDS.push(exportDicomCommand);
