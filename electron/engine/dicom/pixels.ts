@@ -40,8 +40,23 @@ function encapsulatedFrame(ds: DataSet, file: string): Uint8Array {
   return dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, fragments.length);
 }
 
+/**
+ * JPEG (ITU T.81 B.2.1), JPEG-LS (T.87) and JPEG 2000 (T.800 A.4.4) codestreams end with the marker
+ * FFD9 (EOI / EOC), followed at most by the zero byte that pads a fragment to even length. Without it
+ * the stream is cut; the CharLS decoder was seen to loop forever on such a stream, so it is refused
+ * before any decoder sees it.
+ */
+function checkEndMarker(frame: Uint8Array, file: string): void {
+  let end = frame.length;
+  while (end > 0 && frame[end - 1] === 0) end--;
+  if (end < 2 || frame[end - 2] !== 0xff || frame[end - 1] !== 0xd9) {
+    throw new InputError(`truncated compressed pixel data in ${file}: the codestream does not end with its end-of-image marker (FFD9)`, { file });
+  }
+}
+
 async function decodeCompressed(ds: DataSet, ts: string, file: string, layout: PixelLayout, bytesPerSample: number): Promise<DecodedFrame> {
   const frame = encapsulatedFrame(ds, file);
+  if (pixelEncoding(ts) !== 'rle') checkEndMarker(frame, file);
   switch (pixelEncoding(ts)) {
     case 'rle':
       return { bytes: decodeRle(frame, layout.rows * layout.columns, bytesPerSample, file), width: layout.columns, height: layout.rows, bitsPerSample: bytesPerSample * 8 };

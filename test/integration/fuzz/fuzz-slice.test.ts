@@ -1,0 +1,55 @@
+/**
+ * A fixed-seed slice of `npm run bench -- fuzz`: every reader of outside bytes gets a few dozen
+ * mutated cases (in a worker, 10 s and 1 GB limits) and must accept or refuse each with an engine
+ * error naming the file: no crash, hang, memory blow-up or unnamed refusal. Plus the findings of
+ * longer runs, as fixtures.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeSliceHu } from '../../../electron/engine/dicom/pixels.js';
+import { readHeader } from '../../../electron/engine/dicom/header.js';
+import { fuzzTarget, TARGETS } from '../../fuzz/harness.js';
+import { concat, elementsOf } from '../../fuzz/mutate.js';
+import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
+import { tempDir } from '../../helpers/data.js';
+
+/** Cases per target: about 60 s of the 2-core CI machine in all. */
+const SLICE: Record<string, number> = { dicom: 60, pixels: 30, rtstruct: 25, nifti: 60, labels: 40, manifest: 40, bridge: 60 };
+
+for (const t of TARGETS) {
+  test(`fuzz slice: ${t.name}, ${SLICE[t.name] ?? 20} cases, seed 20261203: no crash, hang, blow-up or unnamed refusal`, { timeout: 120_000 }, async (tc) => {
+    if (t.name === 'pixels' && spawnSync('dcmcjpls', ['--version']).error) return tc.skip('dcmtk encoders absent: no compressed seeds');
+    const r = await fuzzTarget(t, { n: SLICE[t.name] ?? 20, seed: 20261203, workDir: join(tempDir(tc), 'work') });
+    tc.diagnostic(`${t.name}: ${JSON.stringify(r.counts)} in ${r.seconds.toFixed(1)} s`);
+    assert.deepEqual(r.findings, []);
+    assert.equal(r.counts.accepted + r.counts.refused, r.cases);
+  });
+}
+
+test('finding: a JPEG-LS codestream cut before its end-of-image marker is refused naming the file (the decoder looped forever on it)', async (t) => {
+  if (spawnSync('dcmcjpls', ['--version']).error) return t.skip('dcmcjpls (dcmtk) absent');
+  const dir = tempDir(t);
+  const ph = writePhantomSeries(join(dir, 'ct'), { seed: 'jls-cut', columns: 24, rows: 20, slices: 1 });
+  const enc = join(dir, 'jls.dcm');
+  assert.equal(spawnSync('dcmcjpls', [ph.files[0]!.path, enc]).status, 0);
+  const b = new Uint8Array(readFileSync(enc));
+  const px = elementsOf(b).find((e) => e.tag === 0x7fe00010)!;
+  // Items: the empty offset table, then the one fragment; keep its first 62 bytes (as fuzz case pixels/1/2).
+  const dv = new DataView(b.buffer);
+  const frag = px.valueAt + 8 + dv.getUint32(px.valueAt + 4, true);
+  const len = dv.getUint32(frag + 4, true);
+  assert.ok(len > 62);
+  dv.setUint32(frag + 4, 62, true);
+  const cut = join(dir, 'cut.dcm');
+  writeFileSync(cut, concat(b.subarray(0, frag + 8 + 62), b.subarray(frag + 8 + len)));
+  const h = readHeader(cut, readFileSync(cut), 0, 0);
+  assert.equal(h.kind, 'image');
+  if (h.kind !== 'image') return;
+  await assert.rejects(decodeSliceHu(cut, { rows: h.rows, columns: h.columns }, new Float32Array(h.rows * h.columns), 0), (e: Error) => {
+    assert.match(e.message, /truncated compressed pixel data in .*cut\.dcm.*end-of-image marker/);
+    return true;
+  });
+});
