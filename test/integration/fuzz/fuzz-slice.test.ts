@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeSliceHu } from '../../../electron/engine/dicom/pixels.js';
 import { readHeader } from '../../../electron/engine/dicom/header.js';
+import { readNifti, readNiftiLabels, writeNifti } from '../../../electron/engine/nifti/nifti.js';
 import { fuzzTarget, TARGETS } from '../../fuzz/harness.js';
 import { concat, elementsOf } from '../../fuzz/mutate.js';
 import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
@@ -52,4 +53,21 @@ test('finding: a JPEG-LS codestream cut before its end-of-image marker is refuse
     assert.match(e.message, /truncated compressed pixel data in .*cut\.dcm.*end-of-image marker/);
     return true;
   });
+});
+
+test('finding: NIfTI headers with a negative dimension or an image not a whole number of samples are refused naming the file (they threw RangeError)', (t) => {
+  const dir = tempDir(t);
+  const base = join(dir, 'v.nii');
+  writeNifti(base, { dims: [12, 10, 6], spacing: [2, 2, 3], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: new Int16Array(720) });
+  const src = readFileSync(base);
+  const negative = Buffer.from(src);
+  negative.writeInt16LE(-1, 44); // dim[2]
+  writeFileSync(join(dir, 'neg.nii'), negative);
+  assert.throws(() => readNifti(join(dir, 'neg.nii')), /neg\.nii declares an invalid size 12x-1x6/);
+  const odd = Buffer.concat([src, Buffer.from([1])]);
+  odd.writeInt16LE(16, 70); // datatype FLOAT32 over an odd-length image
+  odd.writeInt16LE(32, 72);
+  writeFileSync(join(dir, 'odd.nii'), odd);
+  assert.throws(() => readNifti(join(dir, 'odd.nii')), /odd\.nii is truncated/);
+  assert.throws(() => readNiftiLabels(join(dir, 'neg.nii')), /neg\.nii declares an invalid size/);
 });
