@@ -47,9 +47,16 @@ function readRaw(file: string): Raw {
   }
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   if (!nifti.isNIFTI(ab)) throw new InputError(`${file} is not a NIfTI-1/2 file (bad magic)`, { file });
-  const header = nifti.readHeader(ab);
-  if (!header) throw new InputError(`cannot parse the NIfTI header of ${file}`, { file });
-  const image = nifti.readImage(header, ab);
+  // nifti-reader-js throws plain Errors for headers that pass isNIFTI but not its own checks.
+  let header: ReturnType<typeof nifti.readHeader>;
+  let image: ArrayBuffer;
+  try {
+    header = nifti.readHeader(ab);
+    if (!header) throw new Error('no header');
+    image = nifti.readImage(header, ab);
+  } catch (cause) {
+    throw new InputError(`cannot parse the NIfTI header of ${file}: ${(cause as Error).message}`, { file }, { cause });
+  }
   return { header, image, bytes: new Uint8Array(ab) };
 }
 
