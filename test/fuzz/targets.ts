@@ -120,9 +120,8 @@ function mutateContours(r: Rng, ds: Naturalized): Naturalized {
     case 4: c.ContourData = data.map((v, i) => (i % 3 === 2 ? v + 1000 * r() : v)); break; // off-slice z
     case 5: c.NumberOfContourPoints = pick(r, [0, 1, 1e9, -1]); break;
     case 6: c.ContourGeometricType = pick(r, ['POINT', 'OPEN_PLANAR', 'GARBAGE', '']); break;
-    case 7: if (int(r, 50) === 0) { // a million points (rarely: 30 MB of text)
-      const z = data[2] ?? 0;
-      c.ContourData = Array.from({ length: 3e6 }, (_, i) => (i % 3 === 2 ? z : Math.sin(i) * 50));
+    case 7: if (int(r, 50) === 0) { // a million points (rarely: 20 MB of text), spliced in after encoding
+      c.ContourData = [MILLION_MARKER];
       c.NumberOfContourPoints = 1e6;
     } break;
     default: if (roi) roi.ReferencedROINumber = int(r, 100);
@@ -154,7 +153,8 @@ const rtstructTarget: Target = {
   mutate(r, [seed]) {
     if (int(r, 2) === 0) {
       const tmp = readPart10FromBytes(seed!);
-      return { files: [['case.dcm', toPart10(mutateContours(r, tmp))]] };
+      // Implicit VR: explicit VR's 2-byte DS length cannot hold a million points (PS3.5 7.1.2).
+      return { files: [['case.dcm', withMillionPoints(toPart10(mutateContours(r, tmp), '1.2.840.10008.1.2'))]] };
     }
     return { files: [['case.dcm', int(r, 2) === 0 ? dicomMutate(r, seed!) : byteMutate(r, seed!)]] };
   },
@@ -164,6 +164,26 @@ const rtstructTarget: Target = {
     rasterizeStructures(rt, { ...g, direction: [...g.direction] as never });
   },
 };
+
+const MILLION_MARKER = '987654.3210';
+
+/**
+ * dcmjs formats a 3e6-value DS far too slowly for a fuzz loop: the contour is encoded with a marker
+ * value and the million points replace it in the bytes (implicit VR, 4-byte length; dcmjs writes
+ * sequences and items with undefined length, so no enclosing length changes).
+ */
+function withMillionPoints(b: Uint8Array): Uint8Array {
+  const marker = new TextEncoder().encode(`${MILLION_MARKER} `);
+  const head = Uint8Array.of(0x06, 0x30, 0x50, 0x00, marker.length, 0, 0, 0);
+  const hay = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const at = hay.indexOf(Buffer.concat([head, marker]));
+  if (at < 0) return b;
+  let text = Array.from({ length: 3e6 }, (_, i) => (i % 3 === 2 ? '0' : (Math.sin(i) * 50).toFixed(2))).join('\\');
+  if (text.length % 2 === 1) text += ' ';
+  const value = new TextEncoder().encode(text);
+  const len = Uint8Array.of(value.length & 0xff, (value.length >>> 8) & 0xff, (value.length >>> 16) & 0xff, value.length >>> 24);
+  return new Uint8Array(Buffer.concat([hay.subarray(0, at + 4), len, value, hay.subarray(at + head.length + marker.length)]));
+}
 
 let seedCounter = 0;
 function readPart10FromBytes(b: Uint8Array): Naturalized {

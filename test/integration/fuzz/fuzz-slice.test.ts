@@ -14,6 +14,7 @@ import { readHeader } from '../../../electron/engine/dicom/header.js';
 import { readNifti, readNiftiLabels, writeNifti } from '../../../electron/engine/nifti/nifti.js';
 import { fuzzTarget, TARGETS } from '../../fuzz/harness.js';
 import { concat, elementsOf } from '../../fuzz/mutate.js';
+import { contoursToMask } from '../../../electron/engine/contours/rasterize.js';
 import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
 import { tempDir } from '../../helpers/data.js';
 
@@ -23,8 +24,8 @@ const SLICE: Record<string, number> = { dicom: 60, pixels: 30, rtstruct: 25, nif
 for (const t of TARGETS) {
   test(`fuzz slice: ${t.name}, ${SLICE[t.name] ?? 20} cases, seed 20261203: no crash, hang, blow-up or unnamed refusal`, {
     timeout: 120_000,
-    // The rtstruct slice failed once on the shared machine and was not diagnosed yet: reported, not gating.
-    ...(t.name === 'rtstruct' ? { todo: 'failed once under load, cause not yet diagnosed' } : {}),
+    // Known, not fixed: case 21 is a contour of a million points, which dcmjs takes over 10 s to read here.
+    ...(t.name === 'rtstruct' ? { todo: 'a million-point RTSTRUCT takes > 10 s to read (dcmjs parse)' } : {}),
   }, async (tc) => {
     if (t.name === 'pixels' && spawnSync('dcmcjpls', ['--version']).error) return tc.skip('dcmtk encoders absent: no compressed seeds');
     const r = await fuzzTarget(t, { n: SLICE[t.name] ?? 20, seed: 20261203, workDir: join(tempDir(tc), 'work') });
@@ -74,4 +75,13 @@ test('finding: NIfTI headers with a negative dimension or an image not a whole n
   writeFileSync(join(dir, 'odd.nii'), odd);
   assert.throws(() => readNifti(join(dir, 'odd.nii')), /odd\.nii is truncated/);
   assert.throws(() => readNiftiLabels(join(dir, 'neg.nii')), /neg\.nii declares an invalid size/);
+});
+
+test('finding: a contour of 300,000 points rasterizes instead of overflowing the call stack (Math.max over a spread array)', () => {
+  const g = { dims: [24, 20, 4] as [number, number, number], spacing: [2, 2, 3] as [number, number, number], origin: [-23, -19, -100] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number] };
+  const ring = Array.from({ length: 300_000 }, (_, i): [number, number, number] => [10 * Math.cos((2 * Math.PI * i) / 300_000), 10 * Math.sin((2 * Math.PI * i) / 300_000), -97]);
+  const r = contoursToMask([ring], g);
+  let n = 0;
+  for (const v of r.mask) n += v;
+  assert.ok(n > 50 && n < 100, `${n} voxels inside a 10 mm circle on a 2 mm grid`);
 });
