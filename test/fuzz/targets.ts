@@ -5,6 +5,7 @@
  * harness (harness.ts) decides whether a throw was a refusal naming the file or a crash.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -13,7 +14,7 @@ import { readHeader } from '../../electron/engine/dicom/header.js';
 import { readRtstruct, rasterizeStructures } from '../../electron/engine/rtstruct/read.js';
 import { readNifti, readNiftiLabels, writeNifti } from '../../electron/engine/nifti/nifti.js';
 import { readLabelNames, structuresFromLabels } from '../../electron/engine/eval/sources.js';
-import { checkModels, readManifest } from '../../electron/engine/models/manifest.js';
+import { loadManifest } from '../../electron/engine/models/manifest.js';
 import { writeRtstruct } from '../../electron/engine/rtstruct/write.js';
 import { readPart10, toPart10, type Naturalized } from '../../electron/engine/rtstruct/dcmjs.js';
 import { writePhantomSeries, type PhantomSeries } from '../fixtures/phantom/phantom.js';
@@ -265,14 +266,18 @@ const labelsTarget: Target = {
 
 const manifestTarget: Target = {
   name: 'manifest',
-  seeds: () => [[new TextEncoder().encode(JSON.stringify({ format: 1, models: [{ name: 'tiny', role: 'sam-decoder', file: 'tiny.onnx', sha256: 'a'.repeat(64) }] }, null, 1)), new Uint8Array([1, 2, 3])]],
+  seeds: () => {
+    const model = new Uint8Array([1, 2, 3]);
+    const sha256 = createHash('sha256').update(model).digest('hex');
+    return [[new TextEncoder().encode(JSON.stringify({ format: 1, models: [{ name: 'tiny', role: 'sam-decoder', file: 'tiny.onnx', sha256, inputs: ['x'], outputs: ['y'] }] }, null, 1)), model]];
+  },
   mutate(r, [seed, model]) {
     const base = JSON.parse(new TextDecoder().decode(seed)) as { models: Record<string, unknown>[] };
     const m = base.models[0]!;
     const bad: unknown[] = ['../../etc/passwd', '/etc/passwd', '', null, 5, [], {}, 'x'.repeat(5000), 'nul\u0000.onnx', '..', 'C:\\x.onnx'];
     let text: string;
     switch (int(r, 5)) {
-      case 0: m[pick(r, ['name', 'role', 'file', 'sha256', 'inputs', 'size'])] = pick(r, bad); text = JSON.stringify(base); break;
+      case 0: m[pick(r, ['name', 'role', 'file', 'sha256', 'inputs', 'outputs', 'constants', 'precision'])] = pick(r, bad); text = JSON.stringify(base); break;
       case 1: text = JSON.stringify({ ...base, models: pick(r, [null, {}, 'x', Array.from({ length: 10000 }, () => m)]) }); break;
       case 2: text = '['.repeat(100000) + ']'.repeat(100000); break;
       case 3: text = pick(r, ['', 'null', '{', '{"models": [1, 2]}', '\ufeff{"models": []}']); break;
@@ -282,7 +287,7 @@ const manifestTarget: Target = {
   },
   async run([manifest]) {
     const dir = manifest!.slice(0, -'/manifest.json'.length);
-    checkModels(readManifest(dir));
+    loadManifest(dir);
   },
 };
 

@@ -38,7 +38,9 @@ parentPort!.on('message', (m: { id: number; target: string; c: FuzzCase }) => {
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (e instanceof DelineateError || e instanceof RefusedError) {
-        const names = m.c.http ? msg.includes(m.c.http.method) || m.c.http.method === '' : paths.some((p) => msg.includes(p));
+        // A manifest error may name the models folder or the model file it points at, not manifest.json.
+        const named = m.target === 'manifest' ? [caseDir] : paths;
+        const names = m.c.http ? msg.includes(m.c.http.method) || m.c.http.method === '' : named.some((p) => msg.includes(p));
         return { id: m.id, outcome: names ? 'refused' : 'unnamed', detail: msg.slice(0, 300) };
       }
       const where = e instanceof Error ? (e.stack ?? '').split('\n').slice(0, 4).join(' | ') : '';
