@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importPaths } from '../../../electron/engine/dicom/import.js';
 import { exportDicomSeries } from '../../../electron/engine/deid/export-dicom.js';
@@ -19,7 +19,7 @@ import { loadVolume } from '../../../electron/engine/volume/load.js';
 import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
 import { voxelToPatient } from '../../../electron/engine/volume/geometry.js';
 import { writePhantomSeries, type PhantomSeries } from '../../fixtures/phantom/phantom.js';
-import { rewrite, writeRtstructFor } from '../../fixtures/phantom/variants.js';
+import { rewrite, toBigEndian, writeRtstructFor } from '../../fixtures/phantom/variants.js';
 import { REPO_ROOT, requireData, tempDir } from '../../helpers/data.js';
 
 const IDENTIFYING = {
@@ -239,4 +239,31 @@ test('4D-Lung CT and RTSTRUCT: de-identified export holds none of the source ide
   for (const e of dciodvfyErrors(join(s!.dir, 'RTSTRUCT-01.dcm'))) assert.ok(before.has(e), `new dciodvfy error: ${e}`);
   const ctBefore = new Set(dciodvfyErrors(sources.find((f) => f.includes('/ct/'))!));
   for (const e of dciodvfyErrors(join(s!.dir, 'CT-0001.dcm'))) assert.ok(ctBefore.has(e), `new dciodvfy error: ${e}`);
+});
+
+test('export dicom keeps big-endian and encapsulated (RLE, JPEG-LS, JPEG lossless) pixel data: re-imported voxel for voxel', async (t) => {
+  const dir = tempDir(t);
+  const ph = writePhantomSeries(join(dir, 'src'), { seed: 'deid-ts', columns: 16, rows: 12, slices: 3 });
+  const encoders: [string, (src: string, dst: string) => boolean][] = [
+    ['big endian', (s, d) => (toBigEndian(s, d), true)],
+    ...(['dcmcrle', 'dcmcjpls', 'dcmcjpeg'] as const).map((tool): [string, (s: string, d: string) => boolean] => [
+      tool,
+      (s, d) => spawnSync(tool, [...(tool === 'dcmcjpeg' ? ['+e1'] : []), s, d]).status === 0,
+    ]),
+  ];
+  for (const [name, encode] of encoders) {
+    const ct = join(dir, name, 'ct');
+    mkdirSync(ct, { recursive: true });
+    if (!ph.files.every((f) => encode(f.path, join(ct, f.path.split('/').pop()!)))) {
+      t.diagnostic(`${name}: encoder absent, skipped`);
+      continue;
+    }
+    const db = openDatabase(':memory:');
+    await importPaths(db, [ct]);
+    const a = await loadVolume(db, ph.seriesUid);
+    const [s] = exportDicomSeries(db, { seriesUids: [ph.seriesUid], outDir: join(dir, name, 'out'), deidentify: true });
+    const db2 = openDatabase(':memory:');
+    assert.deepEqual((await importPaths(db2, [s!.dir])).skipped, [], name);
+    assert.deepEqual(Array.from((await loadVolume(db2, s!.writtenSeriesUid)).data), Array.from(a.data), name);
+  }
 });
