@@ -130,7 +130,7 @@ function mutateContours(r: Rng, ds: Naturalized): Naturalized {
   return ds;
 }
 
-const rtstructTarget: Target = {
+export const rtstructTarget: Target = {
   name: 'rtstruct',
   seeds(dir) {
     const ph = phantom(dir);
@@ -166,14 +166,14 @@ const rtstructTarget: Target = {
   },
 };
 
-const MILLION_MARKER = '987654.3210';
+export const MILLION_MARKER = '987654.3210';
 
 /**
  * dcmjs formats a 3e6-value DS far too slowly for a fuzz loop: the contour is encoded with a marker
  * value and the million points replace it in the bytes (implicit VR, 4-byte length; dcmjs writes
  * sequences and items with undefined length, so no enclosing length changes).
  */
-function withMillionPoints(b: Uint8Array): Uint8Array {
+export function withMillionPoints(b: Uint8Array): Uint8Array {
   const marker = new TextEncoder().encode(`${MILLION_MARKER} `);
   const head = Uint8Array.of(0x06, 0x30, 0x50, 0x00, marker.length, 0, 0, 0);
   const hay = Buffer.from(b.buffer, b.byteOffset, b.byteLength);

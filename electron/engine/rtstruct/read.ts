@@ -4,7 +4,9 @@
  * Tolerates what real files contain: empty items in ContourImageSequence (the 4D-Lung file's first
  * item is empty), POINT ROIs (kept as points, not rasterised), ROIs without contours.
  */
+import { readFileSync } from 'node:fs';
 import { contoursToMask } from '../contours/rasterize.js';
+import { parseDicomBytes } from '../dicom/parse.js';
 import { InputError } from '../errors.js';
 import type { Geometry, Vec3 } from '../volume/geometry.js';
 import { numsOf, readPart10, seqOf, strOf } from './dcmjs.js';
@@ -39,7 +41,35 @@ export interface ReadRtstruct {
   structures: ReadStructure[];
 }
 
+/**
+ * ContourData longer than this (about 300,000 points of DS text) is refused before dcmjs parses it:
+ * dcmjs took over 10 s for a million-point contour, and no planning system draws such a ring.
+ */
+export const MAX_CONTOUR_DATA_BYTES = 4 << 20;
+
+/** A fast pre-scan with dicom-parser (no values decoded) for contours too large to read. */
+function checkContourSizes(file: string): void {
+  let ds;
+  try {
+    ds = parseDicomBytes(readFileSync(file), file).dataSet;
+  } catch {
+    return; // unreadable here: readPart10 reports it
+  }
+  for (const roi of ds.elements.x30060039?.items ?? []) {
+    for (const c of roi.dataSet?.elements.x30060040?.items ?? []) {
+      const el = c.dataSet?.elements.x30060050;
+      if (el && el.length > MAX_CONTOUR_DATA_BYTES) {
+        throw new InputError(
+          `RTSTRUCT ${file}: a contour holds ${(el.length / 2 ** 20).toFixed(1)} MB of ContourData (3006,0050), about ${Math.round(el.length / 20).toLocaleString('en')} points; more than ${MAX_CONTOUR_DATA_BYTES / 2 ** 20} MB per contour is refused`,
+          { file },
+        );
+      }
+    }
+  }
+}
+
 export function readRtstruct(file: string): ReadRtstruct {
+  checkContourSizes(file);
   const { dataset: ds, meta } = readPart10(file);
   const cls = strOf(ds, 'SOPClassUID') || strOf(meta, 'MediaStorageSOPClassUID');
   if (cls !== RT_STRUCTURE_SET_STORAGE) throw new InputError(`${file} is not an RT Structure Set (SOP class ${cls || 'missing'})`, { file });

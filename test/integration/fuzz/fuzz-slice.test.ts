@@ -15,6 +15,9 @@ import { readNifti, readNiftiLabels, writeNifti } from '../../../electron/engine
 import { fuzzTarget, TARGETS } from '../../fuzz/harness.js';
 import { concat, elementsOf } from '../../fuzz/mutate.js';
 import { contoursToMask } from '../../../electron/engine/contours/rasterize.js';
+import { readPart10, toPart10, type Naturalized } from '../../../electron/engine/rtstruct/dcmjs.js';
+import { readRtstruct } from '../../../electron/engine/rtstruct/read.js';
+import { MILLION_MARKER, rtstructTarget, withMillionPoints } from '../../fuzz/targets.js';
 import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
 import { tempDir } from '../../helpers/data.js';
 
@@ -22,11 +25,7 @@ import { tempDir } from '../../helpers/data.js';
 const SLICE: Record<string, number> = { dicom: 60, pixels: 30, rtstruct: 25, nifti: 60, labels: 40, manifest: 40, bridge: 60 };
 
 for (const t of TARGETS) {
-  test(`fuzz slice: ${t.name}, ${SLICE[t.name] ?? 20} cases, seed 20261203: no crash, hang, blow-up or unnamed refusal`, {
-    timeout: 120_000,
-    // Known, not fixed: case 21 is a contour of a million points, which dcmjs takes over 10 s to read here.
-    ...(t.name === 'rtstruct' ? { todo: 'a million-point RTSTRUCT takes > 10 s to read (dcmjs parse)' } : {}),
-  }, async (tc) => {
+  test(`fuzz slice: ${t.name}, ${SLICE[t.name] ?? 20} cases, seed 20261203: no crash, hang, blow-up or unnamed refusal`, { timeout: 120_000 }, async (tc) => {
     if (t.name === 'pixels' && spawnSync('dcmcjpls', ['--version']).error) return tc.skip('dcmtk encoders absent: no compressed seeds');
     const r = await fuzzTarget(t, { n: SLICE[t.name] ?? 20, seed: 20261203, workDir: join(tempDir(tc), 'work') });
     tc.diagnostic(`${t.name}: ${JSON.stringify(r.counts)} in ${r.seconds.toFixed(1)} s`);
@@ -84,4 +83,19 @@ test('finding: a contour of 300,000 points rasterizes instead of overflowing the
   let n = 0;
   for (const v of r.mask) n += v;
   assert.ok(n > 50 && n < 100, `${n} voxels inside a 10 mm circle on a 2 mm grid`);
+});
+
+test('finding: an RTSTRUCT with a contour of a million points is refused naming the file, before dcmjs spends > 10 s parsing it', (t) => {
+  const dir = tempDir(t);
+  const seed = rtstructTarget.seeds(join(dir, 'seeds'))[0]![0];
+  const src = join(dir, 'seed.dcm');
+  writeFileSync(src, seed!);
+  const ds = readPart10(src).dataset;
+  const roi = (ds.ROIContourSequence as Naturalized[])[0]!;
+  (roi.ContourSequence as Naturalized[])[0]!.ContourData = [MILLION_MARKER];
+  const big = withMillionPoints(toPart10(ds, '1.2.840.10008.1.2'));
+  assert.ok(big.length > 10_000_000);
+  const file = join(dir, 'million.dcm');
+  writeFileSync(file, big);
+  assert.throws(() => readRtstruct(file), /RTSTRUCT .*million\.dcm: a contour holds .* MB of ContourData.*more than 4 MB per contour is refused/);
 });
