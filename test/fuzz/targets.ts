@@ -38,7 +38,8 @@ export interface Target {
 const PHANTOM_GEOMETRY = { columns: 24, rows: 20, slices: 4 } as const;
 let phantomCache: PhantomSeries | undefined;
 function phantom(dir: string): PhantomSeries {
-  phantomCache ??= writePhantomSeries(join(dir, 'phantom'), { seed: 'fuzz', ...PHANTOM_GEOMETRY });
+  // Per seeds folder: a folder removed since (another run's) must not be reused.
+  if (!phantomCache || !existsSync(phantomCache.files[0]!.path)) phantomCache = writePhantomSeries(join(dir, 'phantom'), { seed: 'fuzz', ...PHANTOM_GEOMETRY });
   return phantomCache;
 }
 

@@ -4,6 +4,7 @@
  * Tolerates what real files contain: empty items in ContourImageSequence (the 4D-Lung file's first
  * item is empty), POINT ROIs (kept as points, not rasterised), ROIs without contours.
  */
+import type { DataSet } from 'dicom-parser';
 import { readFileSync } from 'node:fs';
 import { contoursToMask } from '../contours/rasterize.js';
 import { parseDicomBytes } from '../dicom/parse.js';
@@ -47,13 +48,36 @@ export interface ReadRtstruct {
  */
 export const MAX_CONTOUR_DATA_BYTES = 4 << 20;
 
-/** A fast pre-scan with dicom-parser (no values decoded) for contours too large to read. */
+/** Sequences nested deeper than this are refused (an RTSTRUCT nests four deep; dcmjs slows badly at 1,000). */
+export const MAX_SEQUENCE_DEPTH = 16;
+
+function depthOf(ds: DataSet, limit: number): number {
+  let max = 0;
+  for (const el of Object.values(ds.elements)) {
+    for (const item of el.items ?? []) {
+      if (!item.dataSet) continue;
+      max = Math.max(max, 1 + (limit > 0 ? depthOf(item.dataSet, limit - 1) : 0));
+      if (max > limit) return max;
+    }
+  }
+  return max;
+}
+
+/**
+ * A fast pre-scan with dicom-parser (no values decoded), as the importer reads every object: a
+ * truncated or corrupt file, sequences nested too deep and contours too large are refused before
+ * dcmjs, which tolerates damage by reading on and took over 10 s on such files.
+ */
 function checkContourSizes(file: string): void {
-  let ds;
+  let bytes: Buffer;
   try {
-    ds = parseDicomBytes(readFileSync(file), file).dataSet;
+    bytes = readFileSync(file);
   } catch {
-    return; // unreadable here: readPart10 reports it
+    return; // readPart10 reports it
+  }
+  const ds = parseDicomBytes(bytes, file).dataSet;
+  if (depthOf(ds, MAX_SEQUENCE_DEPTH) > MAX_SEQUENCE_DEPTH) {
+    throw new InputError(`RTSTRUCT ${file}: sequences nested more than ${MAX_SEQUENCE_DEPTH} deep; refused`, { file });
   }
   for (const roi of ds.elements.x30060039?.items ?? []) {
     for (const c of roi.dataSet?.elements.x30060040?.items ?? []) {
