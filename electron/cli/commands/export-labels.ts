@@ -13,10 +13,14 @@ import { InputError, NotFoundError } from '../../engine/errors.js';
 import { writeNifti } from '../../engine/nifti/nifti.js';
 import { getSeriesGeometry } from '../../engine/store/archive.js';
 import { getResultMask, getResults } from '../../engine/store/results.js';
+import { projectPseudonyms } from '../../engine/deid/mapping.js';
+import { DEID_FLAGS } from './export-dicom.js';
 
 export interface ExportLabelsOutput {
   out: string;
   labels: Record<string, string>;
+  /** With --deidentify: the project's pseudonym of the series UID (the files name no series). */
+  seriesPseudonym?: string;
 }
 
 /** FILE.nii.gz -> FILE.json beside it. */
@@ -28,12 +32,14 @@ export function namesPathFor(out: string): string {
 export const exportLabelsCommand: Command = {
   path: ['export', 'labels'],
   summary: 'write the stored masks of a series as a NIfTI label map (+ names JSON beside it)',
-  usage: 'delineate export labels --series UID --out FILE.nii.gz [--set NAME] [--approved-only] [--db FILE] [--json]',
+  usage: 'delineate export labels --series UID --out FILE.nii.gz [--set NAME] [--approved-only] [--deidentify [--project NAME]] [--db FILE] [--json]',
   flags: {
     series: { type: 'string', description: 'series instance UID' },
     out: { type: 'string', description: 'output .nii or .nii.gz file' },
     set: { type: 'string', description: 'template set (needed when several sets have masks on the series)' },
     'approved-only': { type: 'boolean', description: 'only structures whose review state is approved' },
+    deidentify: DEID_FLAGS.deidentify,
+    project: DEID_FLAGS.project,
   },
   async run(args, ctx): Promise<ExportLabelsOutput> {
     const seriesUid = req(args, 'series');
@@ -64,13 +70,17 @@ export const exportLabelsCommand: Command = {
       for (let p = 0; p < n; p++) if (mask[p]) data[p] = value;
       labels[String(value)] = r.structure;
     });
+    // A label map carries geometry and structure names only; de-identified, its description names
+    // no template set either (a set name can be a patient's or a site's).
+    const deidentify = bool(args, 'deidentify');
+    if (!deidentify && str(args, 'project') !== undefined) throw new InputError('--project goes with --deidentify');
     writeNifti(out, { dims: geometry.dims, spacing: geometry.spacing, origin: geometry.origin, direction: geometry.direction, data }, {
-      description: `Delineate label map, template set ${sets[0]}`,
+      description: deidentify ? 'Delineate label map (de-identified)' : `Delineate label map, template set ${sets[0]}`,
       operation: 'export labels',
     });
     const names = namesPathFor(out);
     writeFileAtomic(names, `${JSON.stringify(labels, null, 1)}\n`, { operation: 'export labels' });
     ctx.log(`wrote ${out} and ${names}`);
-    return { out, labels };
+    return { out, labels, ...(deidentify ? { seriesPseudonym: projectPseudonyms(db, str(args, 'project')).uid(seriesUid) } : {}) };
   },
 };

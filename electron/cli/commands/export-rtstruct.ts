@@ -9,6 +9,9 @@ import type { CliContext, Command } from '../command.js';
 import { InputError } from '../../engine/errors.js';
 import { userInfo } from 'node:os';
 import { exportLabelsRtstruct, exportResultsRtstruct } from '../../engine/rtstruct/export.js';
+import { deidentifyFile } from '../../engine/deid/file.js';
+import { projectPseudonyms } from '../../engine/deid/mapping.js';
+import { DEID_FLAGS } from './export-dicom.js';
 
 export interface ExportRtstructOutput {
   out: string;
@@ -19,7 +22,7 @@ export interface ExportRtstructOutput {
 export const exportRtstructCommand: Command = {
   path: ['export', 'rtstruct'],
   summary: 'write a DICOM RTSTRUCT for a series (stored results, or a label map with --labels/--names)',
-  usage: 'delineate export rtstruct --series UID --out FILE [--approved-only] [--set NAME] [--labels FILE.nii.gz --names FILE.json] [--simplify MM]',
+  usage: 'delineate export rtstruct --series UID --out FILE [--approved-only] [--set NAME] [--labels FILE.nii.gz --names FILE.json] [--simplify MM] [--deidentify [--project NAME] [--modified-dates]]',
   flags: {
     series: { type: 'string', description: 'series instance UID of the CT the contours belong to' },
     out: { type: 'string', description: 'RTSTRUCT file to write' },
@@ -28,6 +31,9 @@ export const exportRtstructCommand: Command = {
     labels: { type: 'string', description: 'label map (NIfTI) to export instead of stored results' },
     names: { type: 'string', description: 'JSON mapping label values to structure names (with --labels)' },
     simplify: { type: 'string', description: 'simplify contours within this tolerance in mm (default 0: exact voxel edges)' },
+    deidentify: DEID_FLAGS.deidentify,
+    project: DEID_FLAGS.project,
+    'modified-dates': DEID_FLAGS['modified-dates'],
   },
   async run(a: ParsedArgs, ctx: CliContext): Promise<ExportRtstructOutput> {
     const seriesUid = req(a, 'series');
@@ -41,14 +47,22 @@ export const exportRtstructCommand: Command = {
     const warn = (m: string): void => ctx.log(`warning: ${m}`);
     const db = ctx.db();
     const set = str(a, 'set');
+    const deidentify = bool(a, 'deidentify');
+    if (!deidentify && (bool(a, 'modified-dates') || str(a, 'project') !== undefined)) throw new InputError('--project and --modified-dates go with --deidentify');
+    // De-identified: written under a temporary name first, so the identified object never sits at --out.
+    const target = deidentify ? `${out}.identified-${process.pid}` : out;
     const written =
       labels !== undefined && names !== undefined
-        ? exportLabelsRtstruct(db, seriesUid, labels, names, out, { warn, simplifyMm })
-        : exportResultsRtstruct(db, seriesUid, out, { approvedOnly: bool(a, 'approved-only'), ...(set ? { templateSet: set } : {}), simplifyMm, warn, actor: exportActor() });
-    ctx.log(`wrote ${out}: ${written.structures.length} structures`);
+        ? exportLabelsRtstruct(db, seriesUid, labels, names, target, { warn, simplifyMm })
+        : exportResultsRtstruct(db, seriesUid, target, { approvedOnly: bool(a, 'approved-only'), ...(set ? { templateSet: set } : {}), simplifyMm, warn, actor: exportActor() });
+    const project = str(a, 'project');
+    const sopInstanceUid = deidentify
+      ? deidentifyFile(target, out, projectPseudonyms(db, project), { modifiedDates: bool(a, 'modified-dates') }).sopInstanceUid
+      : written.sopInstanceUid;
+    ctx.log(`wrote ${out}: ${written.structures.length} structures${deidentify ? ', de-identified' : ''}`);
     return {
       out,
-      sopInstanceUid: written.sopInstanceUid,
+      sopInstanceUid,
       structures: written.structures.map((s) => ({ name: s.name, contours: s.contours, points: s.points })),
     };
   },

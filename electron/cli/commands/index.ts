@@ -28,6 +28,7 @@ import { clusterExportCommand, clusterImportCommand, clusterStatusCommand, clust
 import { auditExportCommand, auditVerifyCommand } from './audit.js';
 import { dbBackupCommand, dbCheckCommand, dbRestoreCommand } from './db.js';
 import { templateKeepCommand, templateOutliersCommand } from './template-outliers.js';
+import { exportDicomCommand } from './export-dicom.js';
 
 export const COMMANDS: Command[] = [importCommand, seriesListCommand, exportNiftiCommand, exportRtstructCommand, sendCommand, runCommand, reviewApproveCommand, reviewRejectCommand, reviewResetCommand, reviewRerunCommand, evalCommand, evalCohortCommand, segmentCommand, exportLabelsCommand, templateAddCommand, templateDeriveCommand, templateListCommand, localizeCommand, modelsCheckCommand];
 COMMANDS.push(listenCommand, nodeStatusCommand, pullCommand);
@@ -36,3 +37,4 @@ COMMANDS.push(exportDatasetCommand, exportSegCommand);
 COMMANDS.push(auditVerifyCommand, auditExportCommand);
 COMMANDS.push(dbCheckCommand, dbRestoreCommand, dbBackupCommand);
 COMMANDS.push(templateOutliersCommand, templateKeepCommand);
+COMMANDS.push(exportDicomCommand);

@@ -26,7 +26,9 @@ export function ringToSlice(
   const kMean = ks.reduce((a, b) => a + b, 0) / ks.length;
   const k = Math.round(kMean);
   const tolK = sliceToleranceMm / g.spacing[2];
-  const worst = Math.max(...ks.map((x) => Math.abs(x - k)));
+  // A loop, not Math.max(...): spreading a contour of ~10^5+ points overflows the call stack.
+  let worst = 0;
+  for (const x of ks) worst = Math.max(worst, Math.abs(x - k));
   if (worst > tolK) {
     return { reason: `points lie ${(worst * g.spacing[2]).toFixed(3)} mm from slice plane ${k}` };
   }

@@ -9,7 +9,8 @@
  * - Slices whose orientation or matrix differs from the series' majority (a localizer/scout mixed
  *   into an axial series) are dropped with a reason.
  * - Gantry tilt (positions stepping off the slice normal) is refused, not resampled.
- * - Non-uniform spacing is accepted with a warning naming the gaps; the volume is placed on a
+ * - A gap more than 5x the median slice step is refused (missing slices or stacked scans).
+ * - Otherwise non-uniform spacing is accepted with a warning naming the gaps; the volume is placed on a
  *   uniform grid at the most common spacing and missing positions are interpolated linearly along
  *   the normal (volume/load.ts).
  * - Several images at one position: refused here; the importer first tries to split them into phases.
@@ -45,6 +46,8 @@ export interface Assembly<S extends SliceInput> {
 }
 
 const POS_TOL = 0.01; // mm: positions closer than this are "the same place"
+/** A gap larger than this many median slice steps refuses the series. */
+export const MAX_GAP_RATIO = 5;
 
 function unit(v: Vec3): Vec3 {
   const n = Math.hypot(v[0], v[1], v[2]);
@@ -155,6 +158,16 @@ export function assembleSeries<S extends SliceInput>(input: S[], seriesLabel: st
   let nk = sorted.length;
   let uniform = true;
   if (gaps.length > 0) {
+    // A gap many times the usual step is a missing block of slices (or two scans stacked), not
+    // spacing to interpolate across: refused with the gap named.
+    const median = [...gaps].sort((a, b) => a - b)[Math.floor((gaps.length - 1) / 2)]!;
+    const huge = gaps.findIndex((g) => g > MAX_GAP_RATIO * median);
+    if (huge >= 0) {
+      throw new UnsupportedError(
+        `series ${seriesLabel}: a gap of ${gaps[huge]!.toFixed(2)} mm after slice ${huge} (at ${(sorted[huge]!.d - d0).toFixed(2)} mm) is more than ${MAX_GAP_RATIO}x the median slice step of ${median.toFixed(2)} mm; slices are missing or several scans are mixed: refused`,
+        { seriesUid: seriesLabel },
+      );
+    }
     spacingK = modalSpacing(gaps);
     const tol = Math.max(0.01, 0.01 * spacingK);
     const odd = gaps.map((g, i) => ({ g, i })).filter(({ g }) => Math.abs(g - spacingK) > tol);

@@ -227,6 +227,17 @@ export function readHeader(path: string, bytes: Uint8Array, size: number, mtimeM
       return skip('truncated file (pixel data ends past the end of the file)');
     }
   }
+  // Modality LUT values that make every voxel the same (slope 0) or undefined (NaN, Inf): refused,
+  // never replaced by a default (PS3.3 C.11.1.1.2).
+  const slopeText = str(ds, 'x00281053');
+  if (slopeText) {
+    const slope = Number(slopeText.split('\\')[0]);
+    if (!Number.isFinite(slope) || slope === 0) return skip(`RescaleSlope (0028,1053) is '${slopeText}': not a usable modality LUT`);
+  }
+  const interceptText = str(ds, 'x00281052');
+  if (interceptText && !Number.isFinite(Number(interceptText.split('\\')[0]))) {
+    return skip(`RescaleIntercept (0028,1052) is '${interceptText}': not a number`);
+  }
   const position = nums(ds, 'x00200032', 3) as Vec3 | null;
   const orientation = nums(ds, 'x00200037', 6) as ImageHeader['orientation'];
   const pixelSpacing = nums(ds, 'x00280030', 2) as [number, number] | null;

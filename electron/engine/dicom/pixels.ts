@@ -40,8 +40,23 @@ function encapsulatedFrame(ds: DataSet, file: string): Uint8Array {
   return dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, fragments.length);
 }
 
+/**
+ * JPEG (ITU T.81 B.2.1), JPEG-LS (T.87) and JPEG 2000 (T.800 A.4.4) codestreams end with the marker
+ * FFD9 (EOI / EOC), followed at most by the zero byte that pads a fragment to even length. Without it
+ * the stream is cut; the CharLS decoder was seen to loop forever on such a stream, so it is refused
+ * before any decoder sees it.
+ */
+function checkEndMarker(frame: Uint8Array, file: string): void {
+  let end = frame.length;
+  while (end > 0 && frame[end - 1] === 0) end--;
+  if (end < 2 || frame[end - 2] !== 0xff || frame[end - 1] !== 0xd9) {
+    throw new InputError(`truncated compressed pixel data in ${file}: the codestream does not end with its end-of-image marker (FFD9)`, { file });
+  }
+}
+
 async function decodeCompressed(ds: DataSet, ts: string, file: string, layout: PixelLayout, bytesPerSample: number): Promise<DecodedFrame> {
   const frame = encapsulatedFrame(ds, file);
+  if (pixelEncoding(ts) !== 'rle') checkEndMarker(frame, file);
   switch (pixelEncoding(ts)) {
     case 'rle':
       return { bytes: decodeRle(frame, layout.rows * layout.columns, bytesPerSample, file), width: layout.columns, height: layout.rows, bitsPerSample: bytesPerSample * 8 };
@@ -144,8 +159,10 @@ function decodeParsed(file: string, layout: PixelLayout, out: Float32Array, offs
   const n = layout.rows * layout.columns;
   const signed = (us(ds, 'x00280103') ?? 0) === 1;
   const bitsStored = Math.min(us(ds, 'x00280101') ?? f.bitsAllocated, f.bitsAllocated);
-  const slope = ds1(ds, 'x00281053', 1) || 1;
+  const slope = ds1(ds, 'x00281053', 1);
   const intercept = ds1(ds, 'x00281052', 0);
+  // The header check refuses these at import; a file changed since then is refused here too.
+  if (slope === 0) throw new InputError(`RescaleSlope (0028,1053) is 0 in ${file}: not a usable modality LUT`, { file });
   const b = f.bytes;
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const le = !f.bigEndian;

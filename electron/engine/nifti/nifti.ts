@@ -48,9 +48,16 @@ function readRaw(file: string): Raw {
   }
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   if (!nifti.isNIFTI(ab)) throw new InputError(`${file} is not a NIfTI-1/2 file (bad magic)`, { file });
-  const header = nifti.readHeader(ab);
-  if (!header) throw new InputError(`cannot parse the NIfTI header of ${file}`, { file });
-  const image = nifti.readImage(header, ab);
+  // nifti-reader-js throws plain Errors for headers that pass isNIFTI but not its own checks.
+  let header: ReturnType<typeof nifti.readHeader>;
+  let image: ArrayBuffer;
+  try {
+    header = nifti.readHeader(ab);
+    if (!header) throw new Error('no header');
+    image = nifti.readImage(header, ab);
+  } catch (cause) {
+    throw new InputError(`cannot parse the NIfTI header of ${file}: ${(cause as Error).message}`, { file }, { cause });
+  }
   return { header, image, bytes: new Uint8Array(ab) };
 }
 
@@ -111,7 +118,12 @@ function dimsOf(h: nifti.NIFTI1 | nifti.NIFTI2, file: string): Vec3 {
   if (n < 2 || n > 4 || (n === 4 && (h.dims[4] ?? 1) > 1)) {
     throw new InputError(`NIfTI ${file} has ${n} dimensions (${h.dims.slice(1, n + 1).join('x')}); only 3D volumes are supported`, { file });
   }
-  return [h.dims[1]!, h.dims[2]!, n >= 3 ? h.dims[3]! : 1];
+  const dims: Vec3 = [h.dims[1]!, h.dims[2]!, n >= 3 ? h.dims[3]! : 1];
+  // A header that lies (0 or negative sizes) must not reach an allocation (nifti1.h: dim[i] >= 1).
+  if (!dims.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new InputError(`NIfTI ${file} declares an invalid size ${dims.join('x')} (every dimension must be a positive integer)`, { file });
+  }
+  return dims;
 }
 
 function typedView(h: nifti.NIFTI1 | nifti.NIFTI2, image: ArrayBuffer, file: string): ArrayLike<number> {
@@ -119,20 +131,23 @@ function typedView(h: nifti.NIFTI1 | nifti.NIFTI2, image: ArrayBuffer, file: str
   const le = h.littleEndian;
   const n = image.byteLength;
   const dv = new DataView(image);
+  // Whole samples only: an image whose byte length is not a multiple of the sample size (a lying
+  // vox_offset or datatype) is cut to whole samples; the voxel count check then refuses it.
+  const whole = (size: number): number => Math.floor(n / size);
   const read = (size: number, get: (o: number) => number): Float64Array => {
-    const out = new Float64Array(n / size);
+    const out = new Float64Array(whole(size));
     for (let i = 0; i < out.length; i++) out[i] = get(i * size);
     return out;
   };
   switch (h.datatypeCode) {
     case T.TYPE_UINT8: return new Uint8Array(image);
     case T.TYPE_INT8: return new Int8Array(image);
-    case T.TYPE_INT16: return le ? new Int16Array(image) : read(2, (o) => dv.getInt16(o, false));
-    case T.TYPE_UINT16: return le ? new Uint16Array(image) : read(2, (o) => dv.getUint16(o, false));
-    case T.TYPE_INT32: return le ? new Int32Array(image) : read(4, (o) => dv.getInt32(o, false));
-    case T.TYPE_UINT32: return le ? new Uint32Array(image) : read(4, (o) => dv.getUint32(o, false));
-    case T.TYPE_FLOAT32: return le ? new Float32Array(image) : read(4, (o) => dv.getFloat32(o, false));
-    case T.TYPE_FLOAT64: return le ? new Float64Array(image) : read(8, (o) => dv.getFloat64(o, false));
+    case T.TYPE_INT16: return le ? new Int16Array(image, 0, whole(2)) : read(2, (o) => dv.getInt16(o, false));
+    case T.TYPE_UINT16: return le ? new Uint16Array(image, 0, whole(2)) : read(2, (o) => dv.getUint16(o, false));
+    case T.TYPE_INT32: return le ? new Int32Array(image, 0, whole(4)) : read(4, (o) => dv.getInt32(o, false));
+    case T.TYPE_UINT32: return le ? new Uint32Array(image, 0, whole(4)) : read(4, (o) => dv.getUint32(o, false));
+    case T.TYPE_FLOAT32: return le ? new Float32Array(image, 0, whole(4)) : read(4, (o) => dv.getFloat32(o, false));
+    case T.TYPE_FLOAT64: return le ? new Float64Array(image, 0, whole(8)) : read(8, (o) => dv.getFloat64(o, false));
     case T.TYPE_INT64: return read(8, (o) => Number(dv.getBigInt64(o, le)));
     case T.TYPE_UINT64: return read(8, (o) => Number(dv.getBigUint64(o, le)));
     default:

@@ -62,7 +62,9 @@ export function sliceLocator(series: CtSeriesRef, toleranceMm: number): (points:
       }
     });
     if (best < 0 || bestD > toleranceMm) return undefined;
-    const worst = Math.max(...points.map((p) => Math.abs(dot(p, n) - zs[best]!)));
+    // A loop, not Math.max(...): spreading a contour of ~10^5+ points overflows the call stack.
+    let worst = 0;
+    for (const p of points) worst = Math.max(worst, Math.abs(dot(p, n) - zs[best]!));
     return worst <= toleranceMm ? best : undefined;
   };
 }

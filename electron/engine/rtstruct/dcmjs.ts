@@ -36,13 +36,16 @@ export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 export const IMPLEMENTATION_CLASS_UID = '2.25.177452061412914307298958779296924394163';
 export const IMPLEMENTATION_VERSION = 'DELINEATE_0_1';
 
-/** Serialises a naturalized dataset as a Part 10 file in Explicit VR Little Endian. */
-export function toPart10(dataset: Naturalized): Buffer {
+/**
+ * Serialises a naturalized dataset as a Part 10 file, in Explicit VR Little Endian unless another
+ * transfer syntax is named (an encapsulated one keeps the dataset's pixel data fragments as they are).
+ */
+export function toPart10(dataset: Naturalized, transferSyntaxUid: string = EXPLICIT_VR_LITTLE_ENDIAN): Buffer {
   const meta: Naturalized = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
     MediaStorageSOPClassUID: dataset.SOPClassUID,
     MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntaxUID: transferSyntaxUid,
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: IMPLEMENTATION_VERSION,
   };

@@ -4,7 +4,10 @@
  * Tolerates what real files contain: empty items in ContourImageSequence (the 4D-Lung file's first
  * item is empty), POINT ROIs (kept as points, not rasterised), ROIs without contours.
  */
+import type { DataSet } from 'dicom-parser';
+import { readFileSync } from 'node:fs';
 import { contoursToMask } from '../contours/rasterize.js';
+import { parseDicomBytes } from '../dicom/parse.js';
 import { InputError } from '../errors.js';
 import type { Geometry, Vec3 } from '../volume/geometry.js';
 import { numsOf, readPart10, seqOf, strOf } from './dcmjs.js';
@@ -39,7 +42,58 @@ export interface ReadRtstruct {
   structures: ReadStructure[];
 }
 
+/**
+ * ContourData longer than this (about 300,000 points of DS text) is refused before dcmjs parses it:
+ * dcmjs took over 10 s for a million-point contour, and no planning system draws such a ring.
+ */
+export const MAX_CONTOUR_DATA_BYTES = 4 << 20;
+
+/** Sequences nested deeper than this are refused (an RTSTRUCT nests four deep; dcmjs slows badly at 1,000). */
+export const MAX_SEQUENCE_DEPTH = 16;
+
+function depthOf(ds: DataSet, limit: number): number {
+  let max = 0;
+  for (const el of Object.values(ds.elements)) {
+    for (const item of el.items ?? []) {
+      if (!item.dataSet) continue;
+      max = Math.max(max, 1 + (limit > 0 ? depthOf(item.dataSet, limit - 1) : 0));
+      if (max > limit) return max;
+    }
+  }
+  return max;
+}
+
+/**
+ * A fast pre-scan with dicom-parser (no values decoded), as the importer reads every object: a
+ * truncated or corrupt file, sequences nested too deep and contours too large are refused before
+ * dcmjs, which tolerates damage by reading on and took over 10 s on such files.
+ */
+function checkContourSizes(file: string): void {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return; // readPart10 reports it
+  }
+  const ds = parseDicomBytes(bytes, file).dataSet;
+  if (depthOf(ds, MAX_SEQUENCE_DEPTH) > MAX_SEQUENCE_DEPTH) {
+    throw new InputError(`RTSTRUCT ${file}: sequences nested more than ${MAX_SEQUENCE_DEPTH} deep; refused`, { file });
+  }
+  for (const roi of ds.elements.x30060039?.items ?? []) {
+    for (const c of roi.dataSet?.elements.x30060040?.items ?? []) {
+      const el = c.dataSet?.elements.x30060050;
+      if (el && el.length > MAX_CONTOUR_DATA_BYTES) {
+        throw new InputError(
+          `RTSTRUCT ${file}: a contour holds ${(el.length / 2 ** 20).toFixed(1)} MB of ContourData (3006,0050), about ${Math.round(el.length / 20).toLocaleString('en')} points; more than ${MAX_CONTOUR_DATA_BYTES / 2 ** 20} MB per contour is refused`,
+          { file },
+        );
+      }
+    }
+  }
+}
+
 export function readRtstruct(file: string): ReadRtstruct {
+  checkContourSizes(file);
   const { dataset: ds, meta } = readPart10(file);
   const cls = strOf(ds, 'SOPClassUID') || strOf(meta, 'MediaStorageSOPClassUID');
   if (cls !== RT_STRUCTURE_SET_STORAGE) throw new InputError(`${file} is not an RT Structure Set (SOP class ${cls || 'missing'})`, { file });

@@ -14,8 +14,9 @@ import { m007Cluster } from './007_cluster.js';
 import { m008MaskRevisions } from './008_mask_revisions.js';
 import { m009AuditChain } from './009_audit_chain.js';
 import { m010TemplateOutliers } from './010_template_outliers.js';
+import { m011Deid } from './011_deid.js';
 
-export const MIGRATIONS: readonly Migration[] = [m001Archive, m002Templates, m003SupportCache, m004Network, m005Jobs, m006Node, m007Cluster, m008MaskRevisions, m009AuditChain, m010TemplateOutliers];
+export const MIGRATIONS: readonly Migration[] = [m001Archive, m002Templates, m003SupportCache, m004Network, m005Jobs, m006Node, m007Cluster, m008MaskRevisions, m009AuditChain, m010TemplateOutliers, m011Deid];
 
 for (const [i, m] of MIGRATIONS.entries()) {
   if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
