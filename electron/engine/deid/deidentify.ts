@@ -125,6 +125,16 @@ function clean(d: Naturalized, ctx: Context): Naturalized {
 }
 
 /**
+ * Type 1 attributes that the Basic Profile empties or removes, per SOP class, with the dummy each
+ * gets instead: the Segmentation IOD's Multi-frame Functional Groups module needs ContentDate and
+ * ContentTime (PS3.3 C.7.6.16) and its Enhanced General Equipment module DeviceSerialNumber
+ * (C.7.5.2), which dciodvfy reports missing otherwise.
+ */
+const TYPE1_DUMMIES: ReadonlyMap<string, readonly [string, string][]> = new Map([
+  ['1.2.840.10008.5.1.4.1.1.66.4', [['ContentDate', '19000101'], ['ContentTime', '000000'], ['DeviceSerialNumber', 'DEIDENTIFIED']] as const],
+]);
+
+/**
  * A de-identified copy of `dataset` (the input is not changed). Throws UnsupportedError when the
  * object declares burned-in annotation (0028,0301) YES and no person has overridden that, since the
  * Basic Profile does not clean pixels (the Clean Pixel Data Option is not claimed).
@@ -141,6 +151,12 @@ export function deidentifyDataset(dataset: Naturalized, map: PseudonymMap, opts:
   out.PatientName = [{ Alphabetic: patient.name }];
   out.PatientID = patient.id;
   if ('StructureSetLabel' in dataset) out.StructureSetLabel = 'DEIDENTIFIED';
+  // Z/D and X/Z/D in Table E.1-1: a dummy value where the IOD makes the attribute Type 1.
+  for (const [key, dummy] of TYPE1_DUMMIES.get(String(dataset.SOPClassUID ?? '').trim()) ?? []) {
+    if (out[key] === undefined || String(out[key]).trim() === '') {
+      out[key] = dummy;
+    }
+  }
   out.PatientIdentityRemoved = 'YES';
   out.DeidentificationMethod = `DICOM PS3.15 E.1 Basic Profile${opts.modifiedDates ? '; Modified Dates' : ''}`;
   out.DeidentificationMethodCodeSequence = [METHOD_CODES.basic, ...(opts.modifiedDates ? [METHOD_CODES.modifiedDates] : [])].map((c) => ({ ...c }));

@@ -15,6 +15,7 @@ import { importPaths } from '../../../electron/engine/dicom/import.js';
 import { exportDicomSeries } from '../../../electron/engine/deid/export-dicom.js';
 import { readPart10, seqOf, strOf, type Naturalized } from '../../../electron/engine/rtstruct/dcmjs.js';
 import { openDatabase } from '../../../electron/engine/store/db.js';
+import { upsertSegmentation } from '../../../electron/engine/store/results.js';
 import { loadVolume } from '../../../electron/engine/volume/load.js';
 import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
 import { voxelToPatient } from '../../../electron/engine/volume/geometry.js';
@@ -266,4 +267,36 @@ test('export dicom keeps big-endian and encapsulated (RLE, JPEG-LS, JPEG lossles
     assert.deepEqual((await importPaths(db2, [s!.dir])).skipped, [], name);
     assert.deepEqual(Array.from((await loadVolume(db2, s!.writtenSeriesUid)).data), Array.from(a.data), name);
   }
+});
+
+test('CLI: export seg --deidentify holds no identifier, references the CT that export dicom --deidentify wrote, dciodvfy clean', async (t) => {
+  const dir = tempDir(t);
+  const ph = identifiedPhantom(dir);
+  const dbFile = join(dir, 'a.sqlite');
+  assert.equal(cli(['import', join(dir, 'ct'), '--db', dbFile, '--json']).status, 0);
+  // A stored result on the series: the right lung of the phantom.
+  const [nx, ny, nz] = ph.geometry.dims;
+  const mask = new Uint8Array(nx * ny * nz);
+  const g = { ...ph.geometry, data: mask };
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) if (ph.huAt(voxelToPatient(g, [i, j, k])) === -800) mask[i + nx * (j + ny * k)] = 1;
+  const voxels = mask.reduce((a, b) => a + b, 0);
+  assert.ok(voxels > 0);
+  const db = openDatabase(dbFile);
+  db.prepare("INSERT INTO template_sets (name) VALUES ('thorax')").run();
+  upsertSegmentation(db, { seriesUid: ph.seriesUid, templateSet: 'thorax', segmenter: 'test', models: [], structures: [{ name: 'Lung_R', mask, voxels, volumeCc: 0 }] });
+  db.close();
+  const segOut = join(dir, 'export', 'seg.dcm');
+  const seg = cli(['export', 'seg', '--series', ph.seriesUid, '--out', segOut, '--deidentify', '--db', dbFile, '--json']);
+  assert.equal(seg.status, 0, seg.stderr);
+  const ex = cli(['export', 'dicom', '--series', ph.seriesUid, '--out', join(dir, 'export', 'ct'), '--deidentify', '--db', dbFile, '--json']);
+  assert.equal(ex.status, 0, ex.stderr);
+  const exported = JSON.parse(ex.stdout) as { series: { writtenSeriesUid: string }[] };
+  const outFiles = filesUnder(join(dir, 'export'));
+  assert.deepEqual(outFiles.filter((f) => /partial|identified/.test(f)), []);
+  assertNoneIn(outFiles, [...Object.values(IDENTIFYING), ...sourceIdentifiers(filesUnder(join(dir, 'ct')))]);
+  const d = readPart10(segOut).dataset;
+  assert.equal(strOf(d, 'PatientIdentityRemoved'), 'YES');
+  assert.equal(strOf(seqOf(d, 'ReferencedSeriesSequence')[0]!, 'SeriesInstanceUID'), exported.series[0]!.writtenSeriesUid);
+  assert.equal(seqOf(d, 'SegmentSequence').map((s) => strOf(s, 'SegmentLabel')).join(), 'Lung_R');
+  if (hasDciodvfy()) assert.deepEqual(dciodvfyErrors(segOut), []);
 });
