@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../../helpers/data.js';
-import { main } from '../../../electron/cli/main.js';
+import { runCli as cli } from '../../helpers/cli.js';
 import { openDatabase } from '../../../electron/engine/store/db.js';
 import { importPaths } from '../../../electron/engine/dicom/import.js';
 import { addTemplateMember } from '../../../electron/engine/store/templates.js';
@@ -17,22 +17,6 @@ import { voxelToPatient, type Vec3 } from '../../../electron/engine/volume/geome
 import type { Volume } from '../../../electron/engine/volume/volume.js';
 
 const FIX = join(REPO_ROOT, 'test', 'fixtures', 'models', 'sam');
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
 
 test('segment from stored boxes, then export the masks as a label map', async (t) => {
   const dir = tempDir(t);

@@ -10,10 +10,8 @@
  * The structure being edited is loaded last (load order), so its own voxels are all present and the
  * saved mask is exactly (label == its index).
  *
- * Undo / redo are ours, not Cornerstone's history memo: after each operation (a brush stroke ends,
- * a polygon or an interpolation is applied) the labelmap is compared with the last committed copy
- * and the changed voxels with their old and new labels are pushed; undo writes the old labels back,
- * so it restores the labelmap exactly whichever tool made the change.
+ * Undo / redo are ours (edit-history.ts), not Cornerstone's history memo, so they restore the
+ * labelmap exactly whichever tool made the change; grid geometry lives in geometry.ts.
  */
 import { eventTarget, volumeLoader, type Types } from '@cornerstonejs/core';
 import {
@@ -26,6 +24,8 @@ import {
 } from '@cornerstonejs/tools';
 import type { Vec3 } from '../../../../electron/api.js';
 import { interpolateGaps } from '../../../../electron/engine/review/interpolate.js';
+import { EditHistory } from './edit-history.js';
+import { insidePolygon, labelExtent, sliceAxis, voxelCentre } from './geometry.js';
 import { TOOL_GROUP_ID, VIEWS, type MprViewer, type ViewName } from './mpr.js';
 
 export type EditTool = 'none' | 'brush' | 'eraser' | 'threshold' | 'polygon-fill' | 'polygon-erase';
@@ -36,12 +36,6 @@ const BRUSH: Record<'brush' | 'eraser' | 'threshold', { name: string; strategy: 
   eraser: { name: 'DelineateEraser', strategy: 'ERASE_INSIDE_CIRCLE' },
   threshold: { name: 'DelineateThresholdBrush', strategy: 'THRESHOLD_INSIDE_CIRCLE' },
 };
-
-interface Diff {
-  at: Uint32Array;
-  before: Uint8Array;
-  after: Uint8Array;
-}
 
 export interface LayerStructure {
   name: string;
@@ -61,9 +55,7 @@ function rgb(hex: string): [number, number, number] {
 export class LabelmapLayer {
   readonly segmentationId = `delineate-labelmap-${++layers}`;
   private labelVolume: Types.IImageVolume | undefined;
-  private committed: Uint8Array = new Uint8Array(0);
-  private undoStack: Diff[] = [];
-  private redoStack: Diff[] = [];
+  private readonly history = new EditHistory();
   private pendingCommit: number | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly offs: (() => void)[] = [];
@@ -93,7 +85,7 @@ export class LabelmapLayer {
         if (!group.hasTool(b.name)) group.addToolInstance(b.name, BrushTool.toolName, { activeStrategy: b.strategy, preview: { enabled: false } });
       }
     }
-    this.committed = this.labels().slice();
+    this.history.reset(this.labels());
     // A brush stroke modifies the labelmap while the button is down; commit once it is quiet.
     const onModified = (e: Event): void => {
       const id = (e as CustomEvent<{ segmentationId: string }>).detail?.segmentationId;
@@ -146,9 +138,7 @@ export class LabelmapLayer {
     }
     this.write(labels);
     // Loading is not an edit: it is the new baseline, with no undo across it.
-    this.committed = labels;
-    this.undoStack = [];
-    this.redoStack = [];
+    this.history.reset(labels);
     this.notify();
     return s.index;
   }
@@ -228,85 +218,47 @@ export class LabelmapLayer {
   /** Records the change since the last commit as one undo step (no-op when nothing changed). */
   commit(): boolean {
     window.clearTimeout(this.pendingCommit);
-    const now = this.labels();
-    const at: number[] = [];
-    for (let i = 0; i < now.length; i++) if (now[i] !== this.committed[i]) at.push(i);
-    if (at.length === 0) return false;
-    const idx = Uint32Array.from(at);
-    this.undoStack.push({ at: idx, before: Uint8Array.from(idx, (i) => this.committed[i]!), after: Uint8Array.from(idx, (i) => now[i]!) });
-    if (this.undoStack.length > 100) this.undoStack.shift();
-    this.redoStack = [];
-    this.committed = now;
-    this.notify();
-    return true;
+    const changed = this.history.commit(this.labels());
+    if (changed) this.notify();
+    return changed;
   }
 
   get canUndo(): boolean {
-    return this.undoStack.length > 0;
+    return this.history.canUndo;
   }
 
   get canRedo(): boolean {
-    return this.redoStack.length > 0;
+    return this.history.canRedo;
   }
 
   /** Edit steps since the structures were loaded (the screen's "unsaved" state). */
   get steps(): number {
-    return this.undoStack.length;
-  }
-
-  private apply(d: Diff, values: Uint8Array): void {
-    const labels = this.labels();
-    d.at.forEach((i, n) => (labels[i] = values[n]!));
-    this.write(labels);
-    this.committed = labels;
+    return this.history.steps;
   }
 
   undo(): void {
     this.commit();
-    const d = this.undoStack.pop();
-    if (!d) return;
-    this.apply(d, d.before);
-    this.redoStack.push(d);
+    const labels = this.history.undo(this.labels());
+    if (!labels) return;
+    this.write(labels);
     this.notify();
   }
 
   redo(): void {
-    const d = this.redoStack.pop();
-    if (!d) return;
-    this.apply(d, d.after);
-    this.undoStack.push(d);
+    const labels = this.history.redo(this.labels());
+    if (!labels) return;
+    this.write(labels);
     this.notify();
   }
 
-  /** The grid axis (0 = i, 1 = j, 2 = k) most parallel to a view's normal, and the shown slice's index. */
+  /** The grid axis most parallel to a view's normal, and the shown slice's index. */
   private sliceAxis(view: ViewName): { axis: 0 | 1 | 2; index: number } {
-    const h = this.viewer.handle!;
     const cam = this.viewer.viewport(view)!.getCamera();
-    const n = cam.viewPlaneNormal as Vec3;
-    const d = h.direction;
-    let axis: 0 | 1 | 2 = 2;
-    let best = -1;
-    for (const a of [0, 1, 2] as const) {
-      const c = Math.abs(n[0] * d[a]! + n[1] * d[3 + a]! + n[2] * d[6 + a]!);
-      if (c > best) {
-        best = c;
-        axis = a;
-      }
-    }
-    const f = cam.focalPoint as Vec3;
-    const rel = [f[0] - h.origin[0], f[1] - h.origin[1], f[2] - h.origin[2]];
-    const coord = (rel[0]! * d[axis]! + rel[1]! * d[3 + axis]! + rel[2]! * d[6 + axis]!) / h.spacing[axis];
-    return { axis, index: Math.min(Math.max(Math.round(coord), 0), h.dims[axis] - 1) };
+    return sliceAxis(this.viewer.handle!, cam.viewPlaneNormal as Vec3, cam.focalPoint as Vec3);
   }
 
-  /** World position of a voxel centre. */
   private world(i: number, j: number, k: number): Vec3 {
-    const h = this.viewer.handle!;
-    const d = h.direction;
-    const a = i * h.spacing[0];
-    const b = j * h.spacing[1];
-    const c = k * h.spacing[2];
-    return [h.origin[0] + d[0] * a + d[1] * b + d[2] * c, h.origin[1] + d[3] * a + d[4] * b + d[5] * c, h.origin[2] + d[6] * a + d[7] * b + d[8] * c];
+    return voxelCentre(this.viewer.handle!, i, j, k);
   }
 
   /**
@@ -328,7 +280,7 @@ export class LabelmapLayer {
         ijk[u] = a;
         ijk[v] = b;
         const xy = this.viewer.worldToCanvas(view, this.world(ijk[0], ijk[1], ijk[2]));
-        if (!xy || !inside(poly, xy[0], xy[1])) continue;
+        if (!xy || !insidePolygon(poly, xy[0], xy[1])) continue;
         const i = ijk[0] + dims[0] * (ijk[1] + dims[1] * ijk[2]);
         if (erase) {
           if (labels[i] === this.active) { labels[i] = 0; changed++; }
@@ -364,19 +316,9 @@ export class LabelmapLayer {
   zoomTo(name: string): void {
     const s = this.structures.find((x) => x.name === name);
     if (!s) return;
-    const labels = this.labels();
-    const [nx, ny] = this.dims;
-    const lo: Vec3 = [Infinity, Infinity, Infinity];
-    const hi: Vec3 = [-Infinity, -Infinity, -Infinity];
-    for (let p = 0; p < labels.length; p++) {
-      if (labels[p] !== s.index) continue;
-      const ijk = [p % nx, Math.floor(p / nx) % ny, Math.floor(p / (nx * ny))];
-      for (let a = 0; a < 3; a++) {
-        lo[a] = Math.min(lo[a]!, ijk[a]!);
-        hi[a] = Math.max(hi[a]!, ijk[a]!);
-      }
-    }
-    if (lo[0] === Infinity) return;
+    const ext = labelExtent(this.labels(), this.dims, s.index);
+    if (!ext) return;
+    const { lo, hi } = ext;
     // The middle voxel (rounded), so every view lands on a slice rather than between two.
     const c = this.world(Math.round((lo[0] + hi[0]) / 2), Math.round((lo[1] + hi[1]) / 2), Math.round((lo[2] + hi[2]) / 2));
     const sp = this.viewer.handle!.spacing;
@@ -405,16 +347,5 @@ export class LabelmapLayer {
     if (group) for (const b of Object.values(BRUSH)) group.setToolDisabled(b.name);
     if (segmentation.state.getSegmentation(this.segmentationId)) segmentation.removeSegmentation(this.segmentationId);
   }
-}
-
-/** Even-odd point-in-polygon test. */
-function inside(poly: [number, number][], x: number, y: number): boolean {
-  let c = false;
-  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const [xi, yi] = poly[i]!;
-    const [xj, yj] = poly[j]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
-  }
-  return c;
 }
 
