@@ -78,22 +78,8 @@ export function recordAudit(db: Db, e: AuditEntryInput): number {
   return db.inTransaction ? write() : db.transaction(write).immediate();
 }
 
-interface Row {
-  id: number;
-  at: string;
-  actor: string;
-  actor_kind: string;
-  action: string;
-  series_uid: string;
-  template_set: string;
-  structure: string;
-  run_id: number | null;
-  localizer: string;
-  segmenter: string;
-  models_json: string;
-  templates_json: string;
-  detail_json: string;
-}
+/** A stored entry: the hashed content plus its chain link. */
+type Row = AuditChainRow & { prev_hash: string | null; hash: string | null };
 
 function fromRow(r: Row): AuditEntry {
   return {
