@@ -3,6 +3,7 @@
  * jobs. Small synchronous statements; the receiver calls these before it acknowledges an instance.
  */
 import { DelineateError } from '../errors.js';
+import type { NodeAssociationInfo } from '../../api.js';
 import type { Db } from '../store/db.js';
 import type { AssociationOutcome, PeerInfo, StoredInstance } from './scp.js';
 
@@ -43,18 +44,8 @@ export interface NodeSeries {
   importedAt: string | null;
 }
 
-export interface NodeAssociation {
-  id: number;
-  callingAe: string;
-  calledAe: string;
-  address: string;
-  startedAt: string;
-  endedAt: string | null;
-  outcome: string;
-  detail: string;
-  stored: number;
-  refused: number;
-}
+/** One association as the node records it; the same shape the API reports. */
+export type NodeAssociation = NodeAssociationInfo;
 
 export function requireNodeTables(db: Db): void {
   if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'node_jobs'`).get()) {
