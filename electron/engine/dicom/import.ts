@@ -6,7 +6,7 @@
  * here throws for a bad file: it goes to `skipped` with a reason; a refused series (gantry tilt,
  * 4D without phase attributes) puts all its files there.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ImportedObject, ImportResult, ImportWarning, SeriesSummary } from '../../api.js';
 import { DelineateError, throwIfAborted } from '../errors.js';
@@ -41,41 +41,60 @@ export interface ImportOptions {
 const HEADER_BYTES = 64 * 1024;
 /** Larger files are judged by their start only. */
 const MAX_WHOLE_READ = 1 << 30;
+/** Files up to this size are read into one buffer of their size from the start. */
+const ONE_BUFFER_MAX = 16 << 20;
 
 /*
  * Header reads use synchronous I/O: four thread-pool round trips per file (stat, open, read, close)
  * cost more than the reads themselves on a local disk. The loop yields to the event loop every few
  * files so that cancellation and progress still get through; the engine runs imports off the UI thread.
+ *
+ * One pass over each file's bytes: the start is read into a buffer the size of the file, and only
+ * when the start is not enough is the rest read into the same buffer, after it (never the start
+ * again).
  */
-function readStart(path: string, size: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const n = Math.min(size, HEADER_BYTES);
-    const buf = Buffer.alloc(n);
-    const bytesRead = readSync(fd, buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    closeSync(fd);
+function readFrom(fd: number, buf: Buffer, from: number, to: number): number {
+  let got = from;
+  while (got < to) {
+    const n = readSync(fd, buf, got, to - got, got);
+    if (n === 0) break;
+    got += n;
   }
+  return got;
 }
 
 /** Header of one file: first from its start, then from the whole file when the start is not enough. */
 function headerOf(path: string, size: number, mtimeMs: number): ReturnType<typeof readHeader> {
   if (size === 0) return { kind: 'skip', path, reason: `empty file: ${path}` };
-  const start = readStart(path, size);
-  let h = readHeader(path, start, size, mtimeMs);
-  // Whole-file re-read: when the start was not enough (a long header, a truncated-looking parse),
-  // for objects (their references may lie beyond the start), and for encapsulated pixel data. Never
-  // for something that is not DICOM at all (a video in the folder must not be read whole).
-  const needWhole =
-    start.length < size &&
-    size <= MAX_WHOLE_READ &&
-    ((h.kind === 'skip' && !h.reason.startsWith('not a DICOM file')) ||
-      h.kind === 'object' ||
-      // Encapsulated pixel data: parse the whole file so broken fragment structure is caught now.
-      (h.kind === 'image' && !['native', 'native-be'].includes(pixelEncoding(h.transferSyntax) ?? '')));
-  if (needWhole) h = readHeader(path, readFileSync(path), size, mtimeMs);
-  return h;
+  const fd = openSync(path, 'r');
+  try {
+    // Files up to a slice's usual size get their whole buffer at once; larger ones only if needed.
+    let buf = Buffer.allocUnsafe(size <= ONE_BUFFER_MAX ? size : Math.min(size, HEADER_BYTES));
+    const startLen = readFrom(fd, buf, 0, Math.min(size, HEADER_BYTES));
+    const start = buf.subarray(0, startLen);
+    let h = readHeader(path, start, size, mtimeMs);
+    // The rest of the file: when the start was not enough (a long header, a truncated-looking parse),
+    // for objects (their references may lie beyond the start), and for encapsulated pixel data. Never
+    // for something that is not DICOM at all (a video in the folder must not be read whole).
+    const needWhole =
+      startLen < size &&
+      size <= MAX_WHOLE_READ &&
+      ((h.kind === 'skip' && !h.reason.startsWith('not a DICOM file')) ||
+        h.kind === 'object' ||
+        // Encapsulated pixel data: parse the whole file so broken fragment structure is caught now.
+        (h.kind === 'image' && !['native', 'native-be'].includes(pixelEncoding(h.transferSyntax) ?? '')));
+    if (needWhole) {
+      if (buf.length < size) {
+        const all = Buffer.allocUnsafe(size);
+        all.set(start);
+        buf = all;
+      }
+      h = readHeader(path, buf.subarray(0, readFrom(fd, buf, startLen, size)), size, mtimeMs);
+    }
+    return h;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 interface Slice extends SliceInput {

@@ -1,0 +1,136 @@
+/**
+ * Decodes the slices of a series on worker threads (node:worker_threads), one per core up to
+ * MAX_WORKERS. The pool is started on first use and kept for the process's life (a worker's start
+ * costs more than decoding a series' worth of uncompressed slices), unreferenced while idle so it
+ * never keeps a process alive. Each worker reads and decodes whole files; the samples come back by
+ * transfer (decode-worker.ts). Small series decode on the calling thread: there a worker's start
+ * would cost more than it saves.
+ */
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { CancelledError, DelineateError, InputError, fromErrorPayload, throwIfAborted, type ErrorPayload } from '../errors.js';
+import { startWorker } from '../workers.js';
+import { decodeSliceFile, newScratch, type PixelLayout, type SliceSamples } from './pixels.js';
+
+/** More workers than this gain nothing on a local disk (reads become the limit). */
+const MAX_WORKERS = 4;
+/** Fewer slices than this decode inline. */
+export const MIN_SLICES_FOR_WORKERS = 8;
+
+export interface DecodeRequest {
+  batch: number;
+  index: number;
+  path: string;
+  rows: number;
+  columns: number;
+}
+
+export type DecodeReply =
+  | { batch: number; index: number; kind: SliceSamples['kind']; buffer: ArrayBuffer }
+  | { batch: number; index: number; error: ErrorPayload };
+
+export interface DecodeOptions {
+  signal?: AbortSignal;
+  /** Worker threads; 0 decodes on the calling thread. Default: one per core, at most MAX_WORKERS. */
+  workers?: number;
+  /** Context for the cancellation error. */
+  seriesUid?: string;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  onReply?: (r: DecodeReply) => void;
+  onFail?: (e: Error) => void;
+}
+
+const pool: PoolWorker[] = [];
+let nextBatch = 0;
+
+function spawn(): PoolWorker {
+  const pw: PoolWorker = { worker: startWorker(import.meta.url, './decode-worker') };
+  pw.worker.on('message', (r: DecodeReply) => pw.onReply?.(r));
+  const fail = (e: Error): void => {
+    const i = pool.indexOf(pw);
+    if (i >= 0) pool.splice(i, 1);
+    pw.onFail?.(e);
+  };
+  pw.worker.on('error', fail);
+  pw.worker.on('exit', (code) => fail(new Error(`slice decode worker exited with code ${code}`)));
+  pw.worker.unref();
+  return pw;
+}
+
+function rebuild(r: ErrorPayload): DelineateError {
+  return r.code === 'bad-input' ? new InputError(r.message, r.context) : fromErrorPayload(r);
+}
+
+/**
+ * Decodes `paths` (all of one series' layout) and calls `onSlice(index, samples)` for each, in
+ * completion order. Rejects with the first decode error (an InputError naming the file) or
+ * CancelledError; slices still in flight then finish in their workers and are dropped.
+ */
+export async function decodeSlices(
+  paths: string[],
+  layout: PixelLayout,
+  onSlice: (index: number, s: SliceSamples) => void,
+  opts: DecodeOptions = {},
+): Promise<void> {
+  const ctx = opts.seriesUid ? { seriesUid: opts.seriesUid } : {};
+  const wanted = Math.min(opts.workers ?? Math.min(MAX_WORKERS, availableParallelism()), paths.length < MIN_SLICES_FOR_WORKERS ? 0 : paths.length);
+  if (wanted <= 0) {
+    const scratch = newScratch();
+    for (let i = 0; i < paths.length; i++) {
+      if (i % 8 === 0) await new Promise((r) => setImmediate(r));
+      throwIfAborted(opts.signal, ctx);
+      onSlice(i, await decodeSliceFile(paths[i]!, layout, scratch));
+    }
+    return;
+  }
+  throwIfAborted(opts.signal, ctx);
+  while (pool.length < wanted) pool.push(spawn());
+  const workers = pool.slice(0, wanted);
+  const batch = nextBatch++;
+  let next = 0;
+  let done = 0;
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      for (const w of workers) {
+        w.onReply = undefined;
+        w.onFail = undefined;
+        w.worker.unref();
+      }
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = (): void => finish(new CancelledError(ctx));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const feed = (w: PoolWorker): void => {
+      if (settled || next >= paths.length) return;
+      const index = next++;
+      w.worker.postMessage({ batch, index, path: paths[index]!, rows: layout.rows, columns: layout.columns } satisfies DecodeRequest);
+    };
+    for (const w of workers) {
+      w.worker.ref();
+      w.onReply = (r): void => {
+        if (r.batch !== batch || settled) return;
+        if ('error' in r) return finish(rebuild(r.error));
+        const data = r.kind === 'int16' ? new Int16Array(r.buffer) : new Float32Array(r.buffer);
+        try {
+          onSlice(r.index, { kind: r.kind, data } as SliceSamples);
+        } catch (e) {
+          return finish(e as Error);
+        }
+        if (++done === paths.length) return finish();
+        feed(w);
+      };
+      w.onFail = (e): void => finish(e);
+      // Two requests in flight per worker, so a worker never waits for the next path.
+      feed(w);
+      feed(w);
+    }
+  });
+}
