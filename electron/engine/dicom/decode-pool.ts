@@ -31,7 +31,7 @@ export type DecodeReply =
 
 export interface DecodeOptions {
   signal?: AbortSignal;
-  /** Worker threads; 0 decodes on the calling thread. Default: one per core, at most MAX_WORKERS. */
+  /** Worker threads; 0 decodes on the calling thread. Default: one per core, at most MAX_WORKERS (none below MIN_SLICES_FOR_WORKERS slices). */
   workers?: number;
   /** Context for the cancellation error. */
   seriesUid?: string;
@@ -76,7 +76,7 @@ export async function decodeSlices(
   opts: DecodeOptions = {},
 ): Promise<void> {
   const ctx = opts.seriesUid ? { seriesUid: opts.seriesUid } : {};
-  const wanted = Math.min(opts.workers ?? Math.min(MAX_WORKERS, availableParallelism()), paths.length < MIN_SLICES_FOR_WORKERS ? 0 : paths.length);
+  const wanted = Math.min(opts.workers ?? (paths.length < MIN_SLICES_FOR_WORKERS ? 0 : Math.min(MAX_WORKERS, availableParallelism())), paths.length);
   if (wanted <= 0) {
     const scratch = newScratch();
     for (let i = 0; i < paths.length; i++) {

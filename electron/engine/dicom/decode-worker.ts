@@ -8,16 +8,23 @@ import { toErrorPayload } from '../errors.js';
 import { decodeSliceFile, newScratch, type PixelLayout } from './pixels.js';
 import type { DecodeReply, DecodeRequest } from './decode-pool.js';
 
-// One read buffer for every file this worker decodes (pixels.ts, Scratch).
+// One read buffer for every file this worker decodes (pixels.ts, Scratch). The pool keeps two
+// requests in flight per worker, and a decode can wait (a codec's first instantiation): requests are
+// handled strictly one after another, or the second read would overwrite the first one's bytes.
 const scratch = newScratch();
+let queue: Promise<void> = Promise.resolve();
+
+async function handle(m: DecodeRequest): Promise<void> {
+  const layout: PixelLayout = { rows: m.rows, columns: m.columns };
+  try {
+    const s = await decodeSliceFile(m.path, layout, scratch);
+    const reply: DecodeReply = { batch: m.batch, index: m.index, kind: s.kind, buffer: s.data.buffer as ArrayBuffer };
+    parentPort!.postMessage(reply, [reply.buffer]);
+  } catch (e) {
+    parentPort!.postMessage({ batch: m.batch, index: m.index, error: toErrorPayload(e) } satisfies DecodeReply);
+  }
+}
 
 parentPort?.on('message', (m: DecodeRequest) => {
-  const layout: PixelLayout = { rows: m.rows, columns: m.columns };
-  decodeSliceFile(m.path, layout, scratch).then(
-    (s) => {
-      const reply: DecodeReply = { batch: m.batch, index: m.index, kind: s.kind, buffer: s.data.buffer as ArrayBuffer };
-      parentPort!.postMessage(reply, [reply.buffer]);
-    },
-    (e: unknown) => parentPort!.postMessage({ batch: m.batch, index: m.index, error: toErrorPayload(e) } satisfies DecodeReply),
-  );
+  queue = queue.then(() => handle(m));
 });
