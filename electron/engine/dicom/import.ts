@@ -41,7 +41,7 @@ export interface ImportOptions {
 const HEADER_BYTES = 64 * 1024;
 /** Larger files are judged by their start only. */
 const MAX_WHOLE_READ = 1 << 30;
-/** Files up to this size are read into one buffer of their size from the start. */
+/** Read buffers up to this size are kept for the next file. */
 const ONE_BUFFER_MAX = 16 << 20;
 
 /*
@@ -49,9 +49,8 @@ const ONE_BUFFER_MAX = 16 << 20;
  * cost more than the reads themselves on a local disk. The loop yields to the event loop every few
  * files so that cancellation and progress still get through; the engine runs imports off the UI thread.
  *
- * One pass over each file's bytes: the start is read into a buffer the size of the file, and only
- * when the start is not enough is the rest read into the same buffer, after it (never the start
- * again).
+ * One pass over each file's bytes: the start is read first, and only when it is not enough is
+ * the rest read after it (never the start again).
  */
 function readFrom(fd: number, buf: Buffer, from: number, to: number): number {
   let got = from;
@@ -63,13 +62,26 @@ function readFrom(fd: number, buf: Buffer, from: number, to: number): number {
   return got;
 }
 
+/*
+ * One read buffer for all files (a fresh one per file cost more in garbage collection than the
+ * reads), grown to the largest file read whole and kept up to ONE_BUFFER_MAX. Safe because
+ * readHeader copies out everything it keeps (strings and numbers) before the next file.
+ */
+let shared = Buffer.allocUnsafe(0);
+
+function readBuffer(size: number): Buffer {
+  if (size <= shared.length) return shared;
+  const b = Buffer.allocUnsafe(Math.max(size, HEADER_BYTES));
+  if (size <= ONE_BUFFER_MAX) shared = b;
+  return b;
+}
+
 /** Header of one file: first from its start, then from the whole file when the start is not enough. */
 function headerOf(path: string, size: number, mtimeMs: number): ReturnType<typeof readHeader> {
   if (size === 0) return { kind: 'skip', path, reason: `empty file: ${path}` };
   const fd = openSync(path, 'r');
   try {
-    // Files up to a slice's usual size get their whole buffer at once; larger ones only if needed.
-    let buf = Buffer.allocUnsafe(size <= ONE_BUFFER_MAX ? size : Math.min(size, HEADER_BYTES));
+    let buf = readBuffer(Math.min(size, HEADER_BYTES));
     const startLen = readFrom(fd, buf, 0, Math.min(size, HEADER_BYTES));
     const start = buf.subarray(0, startLen);
     let h = readHeader(path, start, size, mtimeMs);
@@ -85,7 +97,7 @@ function headerOf(path: string, size: number, mtimeMs: number): ReturnType<typeo
         (h.kind === 'image' && !['native', 'native-be'].includes(pixelEncoding(h.transferSyntax) ?? '')));
     if (needWhole) {
       if (buf.length < size) {
-        const all = Buffer.allocUnsafe(size);
+        const all = readBuffer(size);
         all.set(start);
         buf = all;
       }
