@@ -35,6 +35,11 @@ export interface DecodeOptions {
   workers?: number;
   /** Context for the cancellation error. */
   seriesUid?: string;
+  /**
+   * onSlice copies the samples and keeps no reference to them: their buffer then goes back to the
+   * worker for its next slice (transferred, so the samples are unusable after onSlice returns).
+   */
+  recycle?: boolean;
 }
 
 interface PoolWorker {
@@ -124,6 +129,7 @@ export async function decodeSlices(
         } catch (e) {
           return finish(e as Error);
         }
+        if (opts.recycle && r.kind === 'int16') w.worker.postMessage({ recycle: r.buffer }, [r.buffer]);
         if (++done === paths.length) return finish();
         feed(w);
       };

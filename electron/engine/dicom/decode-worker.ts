@@ -11,7 +11,9 @@ import type { DecodeReply, DecodeRequest } from './decode-pool.js';
 // One read buffer for every file this worker decodes (pixels.ts, Scratch). The pool keeps two
 // requests in flight per worker, and a decode can wait (a codec's first instantiation): requests are
 // handled strictly one after another, or the second read would overwrite the first one's bytes.
-const scratch = newScratch();
+const scratch = { ...newScratch(), spare: [] as ArrayBuffer[] };
+/** Spare buffers kept at most: two in flight and one being filled. */
+const MAX_SPARE = 4;
 let queue: Promise<void> = Promise.resolve();
 
 async function handle(m: DecodeRequest): Promise<void> {
@@ -25,6 +27,12 @@ async function handle(m: DecodeRequest): Promise<void> {
   }
 }
 
-parentPort?.on('message', (m: DecodeRequest) => {
+parentPort?.on('message', (m: DecodeRequest | { recycle: ArrayBuffer }) => {
+  // The pool hands each int16 buffer back once it has copied the slice into the volume: reusing it
+  // spares an allocation per slice and the garbage collection of it on both threads.
+  if ('recycle' in m) {
+    if (scratch.spare.length < MAX_SPARE) scratch.spare.push(m.recycle);
+    return;
+  }
   queue = queue.then(() => handle(m));
 });

@@ -91,7 +91,8 @@ export type SliceSamples = { kind: 'int16'; data: Int16Array } | { kind: 'float3
 
 /** Reads the file (one read) and decodes its pixels; errors name the file. */
 export async function decodeSliceFile(file: string, layout: PixelLayout, scratch?: Scratch): Promise<SliceSamples> {
-  return decodeSliceBytes(readWhole(file, scratch), file, layout);
+  const bytes = readWhole(file, scratch);
+  return toHu(file, layout, await decodeFrameOf(bytes, file, layout), scratch?.spare);
 }
 
 /** Decodes pixels from a whole file's bytes; errors name the file. */
@@ -102,6 +103,8 @@ export async function decodeSliceBytes(bytes: Uint8Array, file: string, layout: 
 /** A reusable read buffer for sequential slice decoding (saves an allocation and GC per slice). */
 export interface Scratch {
   buf: Buffer;
+  /** Buffers of earlier int16 results handed back (decode-pool.ts): reused for the next outputs. */
+  spare?: ArrayBuffer[];
 }
 
 export function newScratch(): Scratch {
@@ -219,7 +222,7 @@ function storedValues(f: FrameData, n: number, signed: boolean, bitsStored: numb
 }
 
 /** The modality LUT, HU = stored * RescaleSlope + RescaleIntercept (PS3.3 C.11.1.1.2), into int16 when it stays integral. */
-function toHu(file: string, layout: PixelLayout, f: FrameData): SliceSamples {
+function toHu(file: string, layout: PixelLayout, f: FrameData, spare?: ArrayBuffer[]): SliceSamples {
   const { ds } = f;
   const n = layout.rows * layout.columns;
   const signed = (us(ds, 'x00280103') ?? 0) === 1;
@@ -230,26 +233,30 @@ function toHu(file: string, layout: PixelLayout, f: FrameData): SliceSamples {
   if (slope === 0) throw new InputError(`RescaleSlope (0028,1053) is 0 in ${file}: not a usable modality LUT`, { file });
   const src = storedValues(f, n, signed, bitsStored, file);
   if (Number.isInteger(slope) && Number.isInteger(intercept)) {
-    const o = new Int16Array(n);
-    let lo = 0;
-    let hi = 0;
-    if (slope === 1) {
+    const reuse = spare?.pop();
+    const o = reuse?.byteLength === 2 * n ? new Int16Array(reuse) : new Int16Array(n);
+    if (slope === 1 && f.bitsAllocated <= 16 && Math.abs(intercept) < 2 ** 30) {
+      // The common case, branch-free (the cheapest measured): `out` collects the bits above int16
+      // of v + 32768, zero exactly when every v is in [-32768, 32767] (no wrap: |v| < 2^31 here).
+      let out = 0;
       for (let i = 0; i < n; i++) {
         const v = src[i]! + intercept;
         o[i] = v;
-        if (v < lo) lo = v;
-        else if (v > hi) hi = v;
+        out |= (v + 32768) >>> 16;
       }
+      if (out === 0) return { kind: 'int16', data: o };
     } else {
+      let lo = 0;
+      let hi = 0;
       for (let i = 0; i < n; i++) {
         const v = src[i]! * slope + intercept;
         o[i] = v;
         if (v < lo) lo = v;
         else if (v > hi) hi = v;
       }
+      if (lo >= -32768 && hi <= 32767) return { kind: 'int16', data: o };
     }
-    // Values past int16 wrapped on the way in: then the slice is float32 after all.
-    if (lo >= -32768 && hi <= 32767) return { kind: 'int16', data: o };
+    // Values past int16 wrapped in `o`: the slice is float32 after all.
   }
   // Computed in double and rounded once to float32, as the float32 decode always was.
   const o = new Float32Array(n);

@@ -68,7 +68,7 @@ export async function loadDicomSeriesVolume(
         if (s.kind === 'float32' && data instanceof Int16Array) data = Float32Array.from(data);
         data.set(s.data, Math.round(placed[idx]!.d / sk) * n);
       },
-      decodeOpts,
+      { ...decodeOpts, recycle: true },
     );
     return { ...geometry, data };
   }

@@ -140,7 +140,7 @@ async function rescaled(t: TestContext, slope: string, intercept: string): Promi
   return { db, ph, folder };
 }
 
-/** The phantom's stored values (HU + 1024, unsigned) under another modality LUT, in float32. */
+/** The phantom's stored values (HU + 1024, unsigned) under another modality LUT (rounded to float32, which integers in int16 are exactly). */
 function expectFloat(db: Db, ph: PhantomSeries, v: CtVolume, slope: number, intercept: number): void {
   const [nx, ny, nz] = v.dims;
   for (let k = 0; k < nz; k++)
@@ -151,6 +151,13 @@ function expectFloat(db: Db, ph: PhantomSeries, v: CtVolume, slope: number, inte
         if (v.data[i + nx * (j + ny * k)] !== want) assert.fail(`voxel (${i},${j},${k}): ${v.data[i + nx * (j + ny * k)]}, want ${want}`);
       }
 }
+
+test('an integer RescaleSlope other than 1 stays int16, with the exact values', async (t) => {
+  const { db, ph } = await rescaled(t, '2', '-2048');
+  const v = await loadBoth(db, ph.seriesUid);
+  assert.ok(v.data instanceof Int16Array);
+  expectFloat(db, ph, v, 2, -2048);
+});
 
 test('a fractional RescaleSlope gives a float32 volume with the exact values', async (t) => {
   const { db, ph } = await rescaled(t, '0.5', '-512.25');
