@@ -134,13 +134,14 @@ function synthesise(src: string, dst: string, count: number): void {
   msgs.sort((p, q) => pos(p)[2]! - pos(q)[2]!);
   const [x0, y0, z0] = pos(msgs[0]!);
   const seriesUid = dcmjsData.DicomMetaDictionary.uid();
-  // dcmjs warns once per file about the implicit-VR pixel data's VR ("ox"); it writes OW, as it should.
-  const warn = console.warn;
-  console.warn = (): void => undefined;
+  // dcmjs warns once per file about the implicit-VR pixel data's VR ("ox"; it writes OW, as it
+  // should) through a logger bound to the console at load: silence stderr while writing.
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
     writeSlices(msgs, dst, count, { x0: x0!, y0: y0!, z0: z0!, seriesUid });
   } finally {
-    console.warn = warn;
+    process.stderr.write = write;
   }
 }
 
