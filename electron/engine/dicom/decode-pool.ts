@@ -42,27 +42,41 @@ export interface DecodeOptions {
   recycle?: boolean;
 }
 
-interface PoolWorker {
-  worker: Worker;
-  onReply?: (r: DecodeReply) => void;
-  onFail?: (e: Error) => void;
+interface Batch {
+  onReply(r: DecodeReply, w: Worker): void;
+  onFail(e: Error): void;
 }
 
-const pool: PoolWorker[] = [];
+/*
+ * Several loads may run at once (the viewer's volume and a pipeline's): replies are routed by batch,
+ * and the workers are referenced while any batch is open, so a pending load keeps the process alive.
+ */
+const pool: Worker[] = [];
+const batches = new Map<number, Batch>();
 let nextBatch = 0;
 
-function spawn(): PoolWorker {
-  const pw: PoolWorker = { worker: startWorker(import.meta.url, './decode-worker') };
-  pw.worker.on('message', (r: DecodeReply) => pw.onReply?.(r));
+function spawn(): Worker {
+  const worker = startWorker(import.meta.url, './decode-worker');
+  worker.on('message', (r: DecodeReply) => batches.get(r.batch)?.onReply(r, worker));
   const fail = (e: Error): void => {
-    const i = pool.indexOf(pw);
+    const i = pool.indexOf(worker);
     if (i >= 0) pool.splice(i, 1);
-    pw.onFail?.(e);
+    for (const b of [...batches.values()]) b.onFail(e);
   };
-  pw.worker.on('error', fail);
-  pw.worker.on('exit', (code) => fail(new Error(`slice decode worker exited with code ${code}`)));
-  pw.worker.unref();
-  return pw;
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`slice decode worker exited with code ${code}`)));
+  if (batches.size === 0) worker.unref();
+  return worker;
+}
+
+function open(id: number, b: Batch): void {
+  batches.set(id, b);
+  if (batches.size === 1) for (const w of pool) w.ref();
+}
+
+function close(id: number): void {
+  batches.delete(id);
+  if (batches.size === 0) for (const w of pool) w.unref();
 }
 
 function rebuild(r: ErrorPayload): DelineateError {
@@ -103,25 +117,20 @@ export async function decodeSlices(
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
-      for (const w of workers) {
-        w.onReply = undefined;
-        w.onFail = undefined;
-        w.worker.unref();
-      }
+      close(batch);
       if (err) reject(err);
       else resolve();
     };
     const onAbort = (): void => finish(new CancelledError(ctx));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const feed = (w: PoolWorker): void => {
+    const feed = (w: Worker): void => {
       if (settled || next >= paths.length) return;
       const index = next++;
-      w.worker.postMessage({ batch, index, path: paths[index]!, rows: layout.rows, columns: layout.columns } satisfies DecodeRequest);
+      w.postMessage({ batch, index, path: paths[index]!, rows: layout.rows, columns: layout.columns } satisfies DecodeRequest);
     };
-    for (const w of workers) {
-      w.worker.ref();
-      w.onReply = (r): void => {
-        if (r.batch !== batch || settled) return;
+    open(batch, {
+      onReply(r, w): void {
+        if (settled) return;
         if ('error' in r) return finish(rebuild(r.error));
         const data = r.kind === 'int16' ? new Int16Array(r.buffer) : new Float32Array(r.buffer);
         try {
@@ -129,12 +138,14 @@ export async function decodeSlices(
         } catch (e) {
           return finish(e as Error);
         }
-        if (opts.recycle && r.kind === 'int16') w.worker.postMessage({ recycle: r.buffer }, [r.buffer]);
+        if (opts.recycle && r.kind === 'int16') w.postMessage({ recycle: r.buffer }, [r.buffer]);
         if (++done === paths.length) return finish();
         feed(w);
-      };
-      w.onFail = (e): void => finish(e);
-      // Two requests in flight per worker, so a worker never waits for the next path.
+      },
+      onFail: (e) => finish(e),
+    });
+    // Two requests in flight per worker, so a worker never waits for the next path.
+    for (const w of workers) {
       feed(w);
       feed(w);
     }

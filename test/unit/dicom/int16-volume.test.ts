@@ -174,6 +174,17 @@ test('integral values past int16 give a float32 volume, not wrapped ones', async
   assert.ok(Math.max(...v.data) > 32767);
 });
 
+test('two series loading at once on the same workers each get their own slices', async (t) => {
+  const dir = tempDir(t);
+  const a = writePhantomSeries(join(dir, 'a'), { seed: 'int16-concurrent-a', slices: 12, columns: 24, rows: 20 });
+  const b = writePhantomSeries(join(dir, 'b'), { seed: 'int16-concurrent-b', slices: 9, columns: 30, rows: 26, origin: [-40, 7, 12] });
+  const db = openDatabase(':memory:');
+  await importPaths(db, [dir]);
+  const [va, vb] = await Promise.all([loadVolume(db, a.seriesUid, { workers: 2 }), loadVolume(db, b.seriesUid, { workers: 2 })]);
+  phantomHu(a, va);
+  phantomHu(b, vb);
+});
+
 test('a file cut after import fails on a worker thread with an InputError naming it', async (t) => {
   const dir = tempDir(t);
   const ph = writePhantomSeries(join(dir, 'ct'), { seed: 'int16-cut', slices: 10, columns: 24, rows: 20 });
