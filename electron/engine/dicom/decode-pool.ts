@@ -10,7 +10,9 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { CancelledError, DelineateError, InputError, fromErrorPayload, throwIfAborted, type ErrorPayload } from '../errors.js';
 import { startWorker } from '../workers.js';
+import type { FileHeader } from './header.js';
 import { decodeSliceFile, newScratch, type PixelLayout, type SliceSamples } from './pixels.js';
+import { headerOrSkip } from './read-header.js';
 
 /** More workers than this gain nothing on a local disk (reads become the limit). */
 const MAX_WORKERS = 4;
@@ -25,8 +27,21 @@ export interface DecodeRequest {
   columns: number;
 }
 
+export interface HeaderRequest {
+  batch: number;
+  index: number;
+  header: FileToRead;
+}
+
+export interface FileToRead {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
 export type DecodeReply =
   | { batch: number; index: number; kind: SliceSamples['kind']; buffer: ArrayBuffer }
+  | { batch: number; index: number; header: FileHeader }
   | { batch: number; index: number; error: ErrorPayload };
 
 export interface DecodeOptions {
@@ -132,6 +147,7 @@ export async function decodeSlices(
       onReply(r, w): void {
         if (settled) return;
         if ('error' in r) return finish(rebuild(r.error));
+        if ('header' in r) return;
         const data = r.kind === 'int16' ? new Int16Array(r.buffer) : new Float32Array(r.buffer);
         try {
           onSlice(r.index, { kind: r.kind, data } as SliceSamples);
@@ -150,4 +166,64 @@ export async function decodeSlices(
       feed(w);
     }
   });
+}
+
+/** Fewer files than this are read on the calling thread. */
+export const MIN_FILES_FOR_WORKERS = 32;
+
+/**
+ * Import headers (read-header.ts) of `files`, in their order, read on the pool's workers when there
+ * are enough files (the importing thread meanwhile only waits; parsing is most of a header read).
+ * Never rejects for a file: a file that cannot be read is a skip naming it. `onDone` counts progress.
+ */
+export async function readHeaders(files: FileToRead[], onDone: () => void, opts: { signal?: AbortSignal; workers?: number } = {}): Promise<FileHeader[]> {
+  const wanted = Math.min(opts.workers ?? (files.length < MIN_FILES_FOR_WORKERS ? 0 : Math.min(MAX_WORKERS, availableParallelism())), files.length);
+  const out: FileHeader[] = new Array(files.length);
+  if (wanted <= 0) {
+    for (let i = 0; i < files.length; i++) {
+      if (i % 32 === 0) await new Promise((r) => setImmediate(r));
+      throwIfAborted(opts.signal);
+      const f = files[i]!;
+      out[i] = headerOrSkip(f.path, f.size, f.mtimeMs);
+      onDone();
+    }
+    return out;
+  }
+  throwIfAborted(opts.signal);
+  while (pool.length < wanted) pool.push(spawn());
+  const workers = pool.slice(0, wanted);
+  const batch = nextBatch++;
+  let next = 0;
+  let done = 0;
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      close(batch);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = (): void => finish(new CancelledError());
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const feed = (w: Worker): void => {
+      if (settled || next >= files.length) return;
+      const index = next++;
+      w.postMessage({ batch, index, header: files[index]! } satisfies HeaderRequest);
+    };
+    open(batch, {
+      onReply(r, w): void {
+        if (settled || !('header' in r)) return;
+        out[r.index] = r.header;
+        onDone();
+        if (++done === files.length) return finish();
+        feed(w);
+      },
+      onFail: (e) => finish(e),
+    });
+    // A few requests in flight per worker: each is short.
+    for (const w of workers) for (let k = 0; k < 4; k++) feed(w);
+  });
+  return out;
 }

@@ -6,7 +6,8 @@
 import { parentPort } from 'node:worker_threads';
 import { toErrorPayload } from '../errors.js';
 import { decodeSliceFile, newScratch, type PixelLayout } from './pixels.js';
-import type { DecodeReply, DecodeRequest } from './decode-pool.js';
+import type { DecodeReply, DecodeRequest, HeaderRequest } from './decode-pool.js';
+import { headerOrSkip } from './read-header.js';
 
 // One read buffer for every file this worker decodes (pixels.ts, Scratch). The pool keeps two
 // requests in flight per worker, and a decode can wait (a codec's first instantiation): requests are
@@ -27,11 +28,16 @@ async function handle(m: DecodeRequest): Promise<void> {
   }
 }
 
-parentPort?.on('message', (m: DecodeRequest | { recycle: ArrayBuffer }) => {
+parentPort?.on('message', (m: DecodeRequest | HeaderRequest | { recycle: ArrayBuffer }) => {
   // The pool hands each int16 buffer back once it has copied the slice into the volume: reusing it
   // spares an allocation per slice and the garbage collection of it on both threads.
   if ('recycle' in m) {
     if (scratch.spare.length < MAX_SPARE) scratch.spare.push(m.recycle);
+    return;
+  }
+  if ('header' in m) {
+    const header = headerOrSkip(m.header.path, m.header.size, m.header.mtimeMs);
+    queue = queue.then(() => parentPort!.postMessage({ batch: m.batch, index: m.index, header } satisfies DecodeReply));
     return;
   }
   queue = queue.then(() => handle(m));

@@ -6,7 +6,7 @@
  * here throws for a bad file: it goes to `skipped` with a reason; a refused series (gantry tilt,
  * 4D without phase attributes) puts all its files there.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ImportedObject, ImportResult, ImportWarning, SeriesSummary } from '../../api.js';
 import { DelineateError, throwIfAborted } from '../errors.js';
@@ -27,86 +27,14 @@ import {
 import type { Db } from '../store/db.js';
 import type { Geometry } from '../volume/geometry.js';
 import { assembleSeries, type SliceInput } from './assemble.js';
-import { derivedUid, readHeader, type ImageHeader, type ObjectHeader } from './header.js';
+import { derivedUid, type ImageHeader, type ObjectHeader } from './header.js';
 import { importNifti, isLabelMapName } from './nifti-import.js';
+import { readHeaders, type FileToRead } from './decode-pool.js';
 import { isNiftiPath, scanPaths } from './scan.js';
-import { pixelEncoding } from './transfer-syntax.js';
 
 export interface ImportOptions {
   signal?: AbortSignal;
   onProgress?(p: { done: number; total: number }): void;
-}
-
-/** Enough bytes for any header we have met; files that need more are read whole. */
-const HEADER_BYTES = 64 * 1024;
-/** Larger files are judged by their start only. */
-const MAX_WHOLE_READ = 1 << 30;
-/** Read buffers up to this size are kept for the next file. */
-const ONE_BUFFER_MAX = 16 << 20;
-
-/*
- * Header reads use synchronous I/O: four thread-pool round trips per file (stat, open, read, close)
- * cost more than the reads themselves on a local disk. The loop yields to the event loop every few
- * files so that cancellation and progress still get through; the engine runs imports off the UI thread.
- *
- * One pass over each file's bytes: the start is read first, and only when it is not enough is
- * the rest read after it (never the start again).
- */
-function readFrom(fd: number, buf: Buffer, from: number, to: number): number {
-  let got = from;
-  while (got < to) {
-    const n = readSync(fd, buf, got, to - got, got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
-}
-
-/*
- * One read buffer for all files (a fresh one per file cost more in garbage collection than the
- * reads), grown to the largest file read whole and kept up to ONE_BUFFER_MAX. Safe because
- * readHeader copies out everything it keeps (strings and numbers) before the next file.
- */
-let shared = Buffer.allocUnsafe(0);
-
-function readBuffer(size: number): Buffer {
-  if (size <= shared.length) return shared;
-  const b = Buffer.allocUnsafe(Math.max(size, HEADER_BYTES));
-  if (size <= ONE_BUFFER_MAX) shared = b;
-  return b;
-}
-
-/** Header of one file: first from its start, then from the whole file when the start is not enough. */
-function headerOf(path: string, size: number, mtimeMs: number): ReturnType<typeof readHeader> {
-  if (size === 0) return { kind: 'skip', path, reason: `empty file: ${path}` };
-  const fd = openSync(path, 'r');
-  try {
-    let buf = readBuffer(Math.min(size, HEADER_BYTES));
-    const startLen = readFrom(fd, buf, 0, Math.min(size, HEADER_BYTES));
-    const start = buf.subarray(0, startLen);
-    let h = readHeader(path, start, size, mtimeMs);
-    // The rest of the file: when the start was not enough (a long header, a truncated-looking parse),
-    // for objects (their references may lie beyond the start), and for encapsulated pixel data. Never
-    // for something that is not DICOM at all (a video in the folder must not be read whole).
-    const needWhole =
-      startLen < size &&
-      size <= MAX_WHOLE_READ &&
-      ((h.kind === 'skip' && !h.reason.startsWith('not a DICOM file')) ||
-        h.kind === 'object' ||
-        // Encapsulated pixel data: parse the whole file so broken fragment structure is caught now.
-        (h.kind === 'image' && !['native', 'native-be'].includes(pixelEncoding(h.transferSyntax) ?? '')));
-    if (needWhole) {
-      if (buf.length < size) {
-        const all = readBuffer(size);
-        all.set(start);
-        buf = all;
-      }
-      h = readHeader(path, buf.subarray(0, readFrom(fd, buf, startLen, size)), size, mtimeMs);
-    }
-    return h;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 interface Slice extends SliceInput {
@@ -175,9 +103,10 @@ export async function importPaths(db: Db, paths: string[], opts: ImportOptions =
   const newObjects: ObjectHeader[] = [];
   const niftiFiles: { path: string; size: number; mtimeMs: number }[] = [];
   const seenSop = new Map<string, string>();
+  const toRead: FileToRead[] = [];
 
-  for (const path of scan.files) {
-    if (done % 32 === 0) await yieldToLoop();
+  for (const [i, path] of scan.files.entries()) {
+    if (i % 32 === 0) await yieldToLoop();
     throwIfAborted(signal);
     let st;
     try {
@@ -203,13 +132,13 @@ export async function importPaths(db: Db, paths: string[], opts: ImportOptions =
       tick();
       continue;
     }
-    let h;
-    try {
-      h = headerOf(path, st.size, st.mtimeMs);
-    } catch (e) {
-      h = { kind: 'skip' as const, path, reason: `cannot read ${path}: ${(e as Error).message}` };
-    }
-    tick();
+    toRead.push({ path, size: st.size, mtimeMs: st.mtimeMs });
+  }
+
+  // Headers, on the decode pool's workers for a large folder, then taken in path order.
+  const headers = await readHeaders(toRead, tick, signal ? { signal } : {});
+  for (const h of headers) {
+    const path = h.path;
     if (h.kind === 'skip') {
       skipped.push({ path, reason: h.reason });
       continue;
