@@ -33,7 +33,7 @@ export const REQUIRED_FUSES: Record<string, boolean> = {
 };
 
 /** Worker scripts the engine starts by file name: they must be emitted next to their callers. */
-const WORKER_OUTPUTS = ['electron/engine/service-worker.js', 'electron/engine/jobs/worker.js'];
+const WORKER_OUTPUTS = ['electron/engine/service-worker.js', 'electron/engine/jobs/worker.js', 'electron/engine/dicom/decode-worker.js'];
 
 export type Config = Record<string, unknown> & {
   appId?: string;

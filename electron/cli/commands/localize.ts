@@ -20,7 +20,7 @@ import { DbSupportCache } from '../../engine/localize/support-cache.js';
 import { defaultModelsDir } from '../../engine/paths.js';
 import { upsertLocalization } from '../../engine/store/results.js';
 import { getTemplateMask, getTemplateSet } from '../../engine/store/templates.js';
-import { loadVolume } from '../../engine/volume/load.js';
+import { loadFloatVolume } from '../../engine/volume/load.js';
 import type { Vec3 } from '../../engine/volume/geometry.js';
 
 export interface LocalizeOutput {
@@ -87,14 +87,14 @@ export const localizeCommand: Command = {
     if (crops && !(localizer instanceof MedlamLocalizer)) throw new InputError(`--query-crops applies to the medlam backend only, not ${backend}`);
     const tModels = performance.now();
     ctx.log(`loading series ${seriesUid}`);
-    const query = await loadVolume(db, seriesUid, { signal: ctx.signal });
+    const query = await loadFloatVolume(db, seriesUid, { signal: ctx.signal });
     const tLoad = performance.now();
     const structures: StructureTemplates[] = wanted.map((s) => ({
       name: s.name,
       members: s.members.map((m) => ({
         seriesUid: m.seriesUid,
         points: m.points,
-        loadVolume: () => loadVolume(db, m.seriesUid, { signal: ctx.signal }),
+        loadVolume: () => loadFloatVolume(db, m.seriesUid, { signal: ctx.signal }),
         loadMask: async () => getTemplateMask(db, { set: setName, structure: s.name, seriesUid: m.seriesUid }),
       })),
     }));

@@ -17,7 +17,7 @@ import { defaultModelsDir } from '../../engine/paths.js';
 import { getResults, upsertLocalization, upsertSegmentation } from '../../engine/store/results.js';
 import { getTemplateSet } from '../../engine/store/templates.js';
 import { templateMembers } from '../../engine/segment/members.js';
-import { loadVolume } from '../../engine/volume/load.js';
+import { loadFloatVolume } from '../../engine/volume/load.js';
 
 export interface SegmentOutput {
   seriesUid: string;
@@ -71,7 +71,7 @@ export const segmentCommand: Command = {
     if (wanted.length === 0) throw new InputError(`template set '${setName}' has no structures to segment`, { templateSet: setName });
 
     ctx.log(`loading series ${seriesUid}`);
-    const volume = await loadVolume(db, seriesUid, { signal: ctx.signal });
+    const volume = await loadFloatVolume(db, seriesUid, { signal: ctx.signal });
     const tLoad = performance.now();
 
     // The automatic choice (engine/backends.ts), made at most once and only when needed.

@@ -6,7 +6,7 @@
  * here throws for a bad file: it goes to `skipped` with a reason; a refused series (gantry tilt,
  * 4D without phase attributes) puts all its files there.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ImportedObject, ImportResult, ImportWarning, SeriesSummary } from '../../api.js';
 import { DelineateError, throwIfAborted } from '../errors.js';
@@ -27,55 +27,14 @@ import {
 import type { Db } from '../store/db.js';
 import type { Geometry } from '../volume/geometry.js';
 import { assembleSeries, type SliceInput } from './assemble.js';
-import { derivedUid, readHeader, type ImageHeader, type ObjectHeader } from './header.js';
+import { derivedUid, type ImageHeader, type ObjectHeader } from './header.js';
 import { importNifti, isLabelMapName } from './nifti-import.js';
+import { readHeaders, type FileToRead } from './decode-pool.js';
 import { isNiftiPath, scanPaths } from './scan.js';
-import { pixelEncoding } from './transfer-syntax.js';
 
 export interface ImportOptions {
   signal?: AbortSignal;
   onProgress?(p: { done: number; total: number }): void;
-}
-
-/** Enough bytes for any header we have met; files that need more are read whole. */
-const HEADER_BYTES = 64 * 1024;
-/** Larger files are judged by their start only. */
-const MAX_WHOLE_READ = 1 << 30;
-
-/*
- * Header reads use synchronous I/O: four thread-pool round trips per file (stat, open, read, close)
- * cost more than the reads themselves on a local disk. The loop yields to the event loop every few
- * files so that cancellation and progress still get through; the engine runs imports off the UI thread.
- */
-function readStart(path: string, size: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const n = Math.min(size, HEADER_BYTES);
-    const buf = Buffer.alloc(n);
-    const bytesRead = readSync(fd, buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Header of one file: first from its start, then from the whole file when the start is not enough. */
-function headerOf(path: string, size: number, mtimeMs: number): ReturnType<typeof readHeader> {
-  if (size === 0) return { kind: 'skip', path, reason: `empty file: ${path}` };
-  const start = readStart(path, size);
-  let h = readHeader(path, start, size, mtimeMs);
-  // Whole-file re-read: when the start was not enough (a long header, a truncated-looking parse),
-  // for objects (their references may lie beyond the start), and for encapsulated pixel data. Never
-  // for something that is not DICOM at all (a video in the folder must not be read whole).
-  const needWhole =
-    start.length < size &&
-    size <= MAX_WHOLE_READ &&
-    ((h.kind === 'skip' && !h.reason.startsWith('not a DICOM file')) ||
-      h.kind === 'object' ||
-      // Encapsulated pixel data: parse the whole file so broken fragment structure is caught now.
-      (h.kind === 'image' && !['native', 'native-be'].includes(pixelEncoding(h.transferSyntax) ?? '')));
-  if (needWhole) h = readHeader(path, readFileSync(path), size, mtimeMs);
-  return h;
 }
 
 interface Slice extends SliceInput {
@@ -144,9 +103,10 @@ export async function importPaths(db: Db, paths: string[], opts: ImportOptions =
   const newObjects: ObjectHeader[] = [];
   const niftiFiles: { path: string; size: number; mtimeMs: number }[] = [];
   const seenSop = new Map<string, string>();
+  const toRead: FileToRead[] = [];
 
-  for (const path of scan.files) {
-    if (done % 32 === 0) await yieldToLoop();
+  for (const [i, path] of scan.files.entries()) {
+    if (i % 32 === 0) await yieldToLoop();
     throwIfAborted(signal);
     let st;
     try {
@@ -172,13 +132,13 @@ export async function importPaths(db: Db, paths: string[], opts: ImportOptions =
       tick();
       continue;
     }
-    let h;
-    try {
-      h = headerOf(path, st.size, st.mtimeMs);
-    } catch (e) {
-      h = { kind: 'skip' as const, path, reason: `cannot read ${path}: ${(e as Error).message}` };
-    }
-    tick();
+    toRead.push({ path, size: st.size, mtimeMs: st.mtimeMs });
+  }
+
+  // Headers, on the decode pool's workers for a large folder, then taken in path order.
+  const headers = await readHeaders(toRead, tick, signal ? { signal } : {});
+  for (const h of headers) {
+    const path = h.path;
     if (h.kind === 'skip') {
       skipped.push({ path, reason: h.reason });
       continue;

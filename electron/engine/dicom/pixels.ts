@@ -78,13 +78,33 @@ async function decodeCompressed(ds: DataSet, ts: string, file: string, layout: P
  * naming the file when it cannot (corrupt stream, size differs from the series, ...).
  */
 export async function decodeSliceHu(file: string, layout: PixelLayout, out: Float32Array, offset: number, scratch?: Scratch): Promise<void> {
+  out.set((await decodeSliceFile(file, layout, scratch)).data, offset);
+}
+
+/**
+ * One slice in HU. Integral CT (integer RescaleSlope and RescaleIntercept, every value within
+ * int16) stays int16: the modality LUT then gives integers, so the samples are exactly the values a
+ * float32 decode holds, at half the memory. Anything else (a fractional slope, values past int16)
+ * is float32.
+ */
+export type SliceSamples = { kind: 'int16'; data: Int16Array } | { kind: 'float32'; data: Float32Array };
+
+/** Reads the file (one read) and decodes its pixels; errors name the file. */
+export async function decodeSliceFile(file: string, layout: PixelLayout, scratch?: Scratch): Promise<SliceSamples> {
   const bytes = readWhole(file, scratch);
-  decodeParsed(file, layout, out, offset, await decodeFrameOf(bytes, file, layout));
+  return toHu(file, layout, await decodeFrameOf(bytes, file, layout), scratch?.spare);
+}
+
+/** Decodes pixels from a whole file's bytes; errors name the file. */
+export async function decodeSliceBytes(bytes: Uint8Array, file: string, layout: PixelLayout): Promise<SliceSamples> {
+  return toHu(file, layout, await decodeFrameOf(bytes, file, layout));
 }
 
 /** A reusable read buffer for sequential slice decoding (saves an allocation and GC per slice). */
 export interface Scratch {
   buf: Buffer;
+  /** Buffers of earlier int16 results handed back (decode-pool.ts): reused for the next outputs. */
+  spare?: ArrayBuffer[];
 }
 
 export function newScratch(): Scratch {
@@ -154,7 +174,55 @@ async function decodeFrameOf(bytes: Uint8Array, file: string, layout: PixelLayou
   return { ds, bytes: f.bytes, bigEndian: false, bitsAllocated: frameBytes * 8 };
 }
 
-function decodeParsed(file: string, layout: PixelLayout, out: Float32Array, offset: number, f: FrameData): void {
+type Stored = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+/**
+ * Stored values as integers: the low BitsStored bits (HighBit = BitsStored - 1 in every CT we have
+ * seen), masked, and sign-extended when PixelRepresentation is 1 (PS3.5 8.1.1). The common case,
+ * 16 bits stored in 16 little-endian, is a view of the bytes, not a copy.
+ */
+function storedValues(f: FrameData, n: number, signed: boolean, bitsStored: number, file: string): Stored {
+  const b = f.bytes;
+  const shift = 32 - bitsStored;
+  if (f.bitsAllocated === 16) {
+    let raw: Uint16Array;
+    if (!f.bigEndian) {
+      const aligned = b.byteOffset % 2 === 0 ? b : new Uint8Array(b);
+      if (bitsStored === 16) return signed ? new Int16Array(aligned.buffer, aligned.byteOffset, n) : new Uint16Array(aligned.buffer, aligned.byteOffset, n);
+      raw = new Uint16Array(aligned.buffer, aligned.byteOffset, n);
+    } else {
+      const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      raw = new Uint16Array(n);
+      for (let i = 0; i < n; i++) raw[i] = view.getUint16(2 * i, false);
+      if (bitsStored === 16) return signed ? new Int16Array(raw.buffer) : raw;
+    }
+    if (signed) {
+      const o = new Int16Array(n);
+      for (let i = 0; i < n; i++) o[i] = (raw[i]! << shift) >> shift;
+      return o;
+    }
+    const o = new Uint16Array(n);
+    const mask = (1 << bitsStored) - 1;
+    for (let i = 0; i < n; i++) o[i] = raw[i]! & mask;
+    return o;
+  }
+  if (f.bitsAllocated === 8) {
+    const o = signed ? new Int8Array(n) : new Uint8Array(n);
+    for (let i = 0; i < n; i++) o[i] = signed ? (b[i]! << shift) >> shift : (b[i]! << shift) >>> shift;
+    return o;
+  }
+  if (f.bitsAllocated === 32) {
+    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const le = !f.bigEndian;
+    const o = signed ? new Int32Array(n) : new Uint32Array(n);
+    for (let i = 0; i < n; i++) o[i] = signed ? view.getInt32(4 * i, le) : view.getUint32(4 * i, le);
+    return o;
+  }
+  throw new InputError(`unsupported BitsAllocated ${f.bitsAllocated} in ${file}`, { file });
+}
+
+/** The modality LUT, HU = stored * RescaleSlope + RescaleIntercept (PS3.3 C.11.1.1.2), into int16 when it stays integral. */
+function toHu(file: string, layout: PixelLayout, f: FrameData, spare?: ArrayBuffer[]): SliceSamples {
   const { ds } = f;
   const n = layout.rows * layout.columns;
   const signed = (us(ds, 'x00280103') ?? 0) === 1;
@@ -163,49 +231,35 @@ function decodeParsed(file: string, layout: PixelLayout, out: Float32Array, offs
   const intercept = ds1(ds, 'x00281052', 0);
   // The header check refuses these at import; a file changed since then is refused here too.
   if (slope === 0) throw new InputError(`RescaleSlope (0028,1053) is 0 in ${file}: not a usable modality LUT`, { file });
-  const b = f.bytes;
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const le = !f.bigEndian;
-  // Stored values occupy the low BitsStored bits (HighBit = BitsStored - 1 in every CT we have seen);
-  // mask the rest, and sign-extend when PixelRepresentation is 1.
-  const shift = 32 - bitsStored;
-  if (f.bitsAllocated === 16) {
-    if (le) {
-      // Typed-array path (the common case): align the bytes if needed, then one pass per voxel.
-      const aligned = b.byteOffset % 2 === 0 ? b : new Uint8Array(b);
-      const u16 = new Uint16Array(aligned.buffer, aligned.byteOffset, n);
-      const o = out.subarray(offset, offset + n);
-      if (bitsStored === 16) {
-        // TypedArray.set converts natively (several times faster than a JS loop); then the modality LUT.
-        o.set(signed ? new Int16Array(aligned.buffer, aligned.byteOffset, n) : u16);
-        if (slope === 1) {
-          if (intercept !== 0) for (let i = 0; i < n; i++) o[i] = o[i]! + intercept;
-        } else for (let i = 0; i < n; i++) o[i] = o[i]! * slope + intercept;
-      } else if (signed) {
-        for (let i = 0; i < n; i++) o[i] = ((u16[i]! << shift) >> shift) * slope + intercept;
-      } else {
-        const mask = (1 << bitsStored) - 1;
-        for (let i = 0; i < n; i++) o[i] = (u16[i]! & mask) * slope + intercept;
+  const src = storedValues(f, n, signed, bitsStored, file);
+  if (Number.isInteger(slope) && Number.isInteger(intercept)) {
+    const reuse = spare?.pop();
+    const o = reuse?.byteLength === 2 * n ? new Int16Array(reuse) : new Int16Array(n);
+    if (slope === 1 && f.bitsAllocated <= 16 && Math.abs(intercept) < 2 ** 30) {
+      // The common case, branch-free (the cheapest measured): `out` collects the bits above int16
+      // of v + 32768, zero exactly when every v is in [-32768, 32767] (no wrap: |v| < 2^31 here).
+      let out = 0;
+      for (let i = 0; i < n; i++) {
+        const v = src[i]! + intercept;
+        o[i] = v;
+        out |= (v + 32768) >>> 16;
       }
-      return;
+      if (out === 0) return { kind: 'int16', data: o };
+    } else {
+      let lo = 0;
+      let hi = 0;
+      for (let i = 0; i < n; i++) {
+        const v = src[i]! * slope + intercept;
+        o[i] = v;
+        if (v < lo) lo = v;
+        else if (v > hi) hi = v;
+      }
+      if (lo >= -32768 && hi <= 32767) return { kind: 'int16', data: o };
     }
-    for (let i = 0; i < n; i++) {
-      const v = view.getUint16(2 * i, le);
-      const s = signed ? (v << shift) >> shift : ((v << shift) >>> shift);
-      out[offset + i] = s * slope + intercept;
-    }
-  } else if (f.bitsAllocated === 8) {
-    for (let i = 0; i < n; i++) {
-      const v = b[i]!;
-      const s = signed ? (v << shift) >> shift : ((v << shift) >>> shift);
-      out[offset + i] = s * slope + intercept;
-    }
-  } else if (f.bitsAllocated === 32) {
-    for (let i = 0; i < n; i++) {
-      const s = signed ? view.getInt32(4 * i, le) : view.getUint32(4 * i, le);
-      out[offset + i] = s * slope + intercept;
-    }
-  } else {
-    throw new InputError(`unsupported BitsAllocated ${f.bitsAllocated} in ${file}`, { file });
+    // Values past int16 wrapped in `o`: the slice is float32 after all.
   }
+  // Computed in double and rounded once to float32, as the float32 decode always was.
+  const o = new Float32Array(n);
+  for (let i = 0; i < n; i++) o[i] = src[i]! * slope + intercept;
+  return { kind: 'float32', data: o };
 }

@@ -9,7 +9,7 @@ import { throwIfAborted } from '../errors.js';
 import { selectBackends } from '../backends.js';
 import { getTemplateMask, getTemplateSet } from '../store/templates.js';
 import { excludedMembers } from '../store/template-outliers.js';
-import { loadVolume } from '../volume/load.js';
+import { loadFloatVolume } from '../volume/load.js';
 import type { Volume } from '../volume/volume.js';
 import type { StructureTemplates } from '../localize/localizer.js';
 import type { Work, WorkOptions } from './work.js';
@@ -28,7 +28,7 @@ class VolumeCache {
       this.entries.set(seriesUid, hit); // most recently used last
       return hit;
     }
-    const p = loadVolume(db, seriesUid, { signal });
+    const p = loadFloatVolume(db, seriesUid, { signal });
     p.catch(() => this.entries.delete(seriesUid));
     this.entries.set(seriesUid, p);
     while (this.entries.size > TEMPLATE_CACHE) this.entries.delete(this.entries.keys().next().value!);
@@ -62,7 +62,7 @@ export async function createWork(opts: WorkOptions): Promise<Work> {
       const phase = (offset: number, label: string) => (p: ItemProgress) =>
         ctx.onProgress({ done: offset + (p.total > 0 ? p.done / p.total : 0), total: 2, message: p.message ? `${label}: ${p.message}` : label });
       ctx.onProgress({ done: 0, total: 2, message: 'loading' });
-      const volume = await loadVolume(db, task.seriesUid, { signal });
+      const volume = await loadFloatVolume(db, task.seriesUid, { signal });
       throwIfAborted(signal, ref);
       // Outlier members (store/template-outliers.ts) stay out of the vote unless a person kept them;
       // a structure whose every member is flagged keeps them all rather than vanish.

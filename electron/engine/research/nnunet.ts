@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { Db } from '../store/db.js';
 import { InputError, NotFoundError } from '../errors.js';
 import { writeNifti } from '../nifti/nifti.js';
-import { loadVolume } from '../volume/load.js';
+import { loadFloatVolume } from '../volume/load.js';
 import type { Volume } from '../volume/volume.js';
 import { getResultMask, getResults, type ReviewState } from '../store/results.js';
 import { recordExport } from '../rtstruct/exports-log.js';
@@ -93,7 +93,7 @@ export async function exportNnunet(db: Db, req: NnunetExportRequest): Promise<Nn
   const cases: NnunetExportResult['cases'] = [];
   for (const [i, uid] of chosen.entries()) {
     const caseId = `case_${String(i + 1).padStart(4, '0')}`;
-    const image = await loadVolume(db, uid, req.signal ? { signal: req.signal } : {});
+    const image = await loadFloatVolume(db, uid, req.signal ? { signal: req.signal } : {});
     const n = image.dims[0] * image.dims[1] * image.dims[2];
     const results = getResults(db, uid, req.templateSet);
     const masks = structures.map((s) => {

@@ -18,7 +18,7 @@ import type { Db } from '../store/db.js';
 import { getResultMask, getResults, upsertLocalization, upsertSegmentation, type ReviewState } from '../store/results.js';
 import { getTemplateSet } from '../store/templates.js';
 import { voxelToPatient, type Vec3 } from '../volume/geometry.js';
-import { loadVolume } from '../volume/load.js';
+import { loadFloatVolume } from '../volume/load.js';
 import type { Volume } from '../volume/volume.js';
 
 /** The flag that marks a reviewer-edited result (read by rtstruct/export.ts). */
@@ -127,7 +127,7 @@ export async function rerunStructure(db: Db, req: RerunRequest): Promise<RerunRe
   const box: Box = req.extremePoints ? boxFromPoints(points, where) : { min: [...req.box!.min] as Vec3, max: [...req.box!.max] as Vec3 };
   checkBox(box, where);
 
-  const volume = await loadVolume(db, seriesUid, req.signal ? { signal: req.signal } : {});
+  const volume = await loadFloatVolume(db, seriesUid, req.signal ? { signal: req.signal } : {});
   const bounds = volumeBounds(volume);
   for (let a = 0; a < 3; a++) {
     if (box.max[a]! < bounds.min[a]! || box.min[a]! > bounds.max[a]!) {

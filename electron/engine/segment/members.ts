@@ -7,7 +7,7 @@
 import type { TemplateMemberInput } from '../localize/localizer.js';
 import type { Db } from '../store/db.js';
 import { getTemplateMask, type getTemplateSet } from '../store/templates.js';
-import { loadVolume } from '../volume/load.js';
+import { loadFloatVolume } from '../volume/load.js';
 
 type TemplateStructure = ReturnType<typeof getTemplateSet>['structures'][number];
 
@@ -15,7 +15,7 @@ export function templateMembers(db: Db, setName: string, structure: TemplateStru
   return structure.members.map((m) => ({
     seriesUid: m.seriesUid,
     points: m.points,
-    loadVolume: () => loadVolume(db, m.seriesUid, signal ? { signal } : {}),
+    loadVolume: () => loadFloatVolume(db, m.seriesUid, signal ? { signal } : {}),
     loadMask: async () => getTemplateMask(db, { set: setName, structure: structure.name, seriesUid: m.seriesUid }),
   }));
 }

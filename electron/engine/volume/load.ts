@@ -3,10 +3,9 @@
  * import, or a NIfTI series read from its file. Non-uniform DICOM slice positions are interpolated
  * linearly along the slice normal onto the stored uniform grid (dicom/assemble.ts says why).
  */
-import type { Volume } from './volume.js';
-import { InputError, throwIfAborted } from '../errors.js';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { decodeSliceHu, newScratch } from '../dicom/pixels.js';
+import { floatVolume, type CtVolume, type Volume } from './volume.js';
+import { InputError } from '../errors.js';
+import { decodeSlices } from '../dicom/decode-pool.js';
 import { readNifti } from '../nifti/nifti.js';
 import { getInstances, getSeriesGeometry } from '../store/archive.js';
 import type { Db } from '../store/db.js';
@@ -14,9 +13,11 @@ import { dot, type Geometry, type Vec3 } from './geometry.js';
 
 export interface LoadOptions {
   signal?: AbortSignal;
+  /** Decode threads (dicom/decode-pool.ts); 0 decodes on the calling thread. */
+  workers?: number;
 }
 
-export async function loadVolume(db: Db, seriesUid: string, opts: LoadOptions = {}): Promise<Volume> {
+export async function loadVolume(db: Db, seriesUid: string, opts: LoadOptions = {}): Promise<CtVolume> {
   const g = getSeriesGeometry(db, seriesUid);
   const instances = getInstances(db, seriesUid);
   if (instances.length === 0) throw new InputError(`series ${seriesUid} has no instances`, { seriesUid });
@@ -36,12 +37,15 @@ export async function loadVolume(db: Db, seriesUid: string, opts: LoadOptions = 
 /**
  * Assembles slices (any order) onto `geometry`: each slice's distance along the normal from the
  * origin decides its k; grid positions without a slice are interpolated between the neighbours.
+ * Slices decode on worker threads (dicom/decode-pool.ts). The volume is int16 when every slice is
+ * integral CT within int16 (dicom/pixels.ts, SliceSamples), which holds exactly the values a
+ * float32 volume would; otherwise, and whenever slices are interpolated, it is float32.
  */
 export async function loadDicomSeriesVolume(
   slices: { path: string; position: Vec3 }[],
   geometry: Geometry,
   opts: LoadOptions & { seriesUid?: string } = {},
-): Promise<Volume> {
+): Promise<CtVolume> {
   const [nx, ny, nz] = geometry.dims;
   const n = nx * ny;
   const normal: Vec3 = [geometry.direction[2], geometry.direction[5], geometry.direction[8]];
@@ -50,30 +54,28 @@ export async function loadDicomSeriesVolume(
     .map((s) => ({ ...s, d: dot(s.position, normal) - d0 }))
     .sort((a, b) => a.d - b.d);
   const sk = geometry.spacing[2];
-  const data = new Float32Array(n * nz);
   const exact = placed.every((s) => Math.abs(s.d / sk - Math.round(s.d / sk)) < 0.01) && placed.length === nz;
   const layout = { rows: ny, columns: nx };
-  const ctx = opts.seriesUid ? { seriesUid: opts.seriesUid } : {};
-  // Slices decode one after another: reads and decodes are synchronous (dicom/pixels.ts says why),
-  // so the loop yields now and then for cancellation, and one scratch buffer serves every read.
-  const scratch = newScratch();
-  const each = async (count: number, fn: (i: number) => Promise<void>): Promise<void> => {
-    for (let i = 0; i < count; i++) {
-      if (i % 8 === 0) await yieldToLoop();
-      throwIfAborted(opts.signal, ctx);
-      await fn(i);
-    }
-  };
+  const paths = placed.map((s) => s.path);
+  const decodeOpts = { ...opts };
   if (exact) {
-    await each(placed.length, (idx) => {
-      const s = placed[idx]!;
-      return decodeSliceHu(s.path, layout, data, Math.round(s.d / sk) * n, scratch);
-    });
+    let data: Int16Array | Float32Array = new Int16Array(n * nz);
+    await decodeSlices(
+      paths,
+      layout,
+      (idx, s) => {
+        // A float slice turns the whole volume float (the slices already in convert exactly).
+        if (s.kind === 'float32' && data instanceof Int16Array) data = Float32Array.from(data);
+        data.set(s.data, Math.round(placed[idx]!.d / sk) * n);
+      },
+      { ...decodeOpts, recycle: true },
+    );
     return { ...geometry, data };
   }
   // Non-uniform: decode every source slice, then interpolate each grid slice from its neighbours.
-  const src = placed.map(() => new Float32Array(n));
-  await each(placed.length, (idx) => decodeSliceHu(placed[idx]!.path, layout, src[idx]!, 0, scratch));
+  const data = new Float32Array(n * nz);
+  const src: (Int16Array | Float32Array)[] = new Array(placed.length);
+  await decodeSlices(paths, layout, (idx, s) => (src[idx] = s.data), decodeOpts);
   let lo = 0;
   for (let k = 0; k < nz; k++) {
     const z = k * sk;
@@ -87,4 +89,9 @@ export async function loadDicomSeriesVolume(
     for (let i = 0; i < n; i++) out[i] = sa[i]! + (sb[i]! - sa[i]!) * t;
   }
   return { ...geometry, data };
+}
+
+/** loadVolume in float32, for the algorithms written against float32 (volume.ts, floatVolume). */
+export async function loadFloatVolume(db: Db, seriesUid: string, opts: LoadOptions = {}): Promise<Volume> {
+  return floatVolume(await loadVolume(db, seriesUid, opts));
 }

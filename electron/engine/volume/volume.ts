@@ -11,3 +11,15 @@ export interface Volume<T extends Float32Array | Int16Array | Uint8Array | Uint1
 }
 
 export type LabelVolume = Volume<Uint8Array | Uint16Array>;
+
+/** A CT volume as the archive loads it: int16 when the HU are integral and fit, else float32 (volume/load.ts). */
+export type CtVolume = Volume<Int16Array | Float32Array>;
+
+/**
+ * The float32 form of a CT volume, for the algorithms written against float32 (localizers,
+ * segmenters, NIfTI export): the same object when it is float32 already, else one exact conversion
+ * (every int16 value is a float32).
+ */
+export function floatVolume(v: CtVolume): Volume {
+  return v.data instanceof Float32Array ? (v as Volume) : { ...v, data: Float32Array.from(v.data) };
+}

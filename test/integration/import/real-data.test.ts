@@ -19,7 +19,7 @@ import { readNifti } from '../../../electron/engine/nifti/nifti.js';
 import { openDatabase } from '../../../electron/engine/store/db.js';
 import { patientToVoxel, voxelToPatient, voxelToPatientAffine, type Vec3 } from '../../../electron/engine/volume/geometry.js';
 import { loadVolume } from '../../../electron/engine/volume/load.js';
-import type { Volume } from '../../../electron/engine/volume/volume.js';
+import type { CtVolume, Volume } from '../../../electron/engine/volume/volume.js';
 import { REPO_ROOT, requireData, tempDir } from '../../helpers/data.js';
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -44,7 +44,7 @@ function dcm2niix(folder: string, out: string): string {
  * Every voxel of `ours` against the voxel of `ref` at the same patient position: positions must
  * coincide within 0.01 mm (whatever row flips or slice order dcm2niix chose) and values be identical.
  */
-function compareThroughAffines(ours: Volume, ref: Volume): void {
+function compareThroughAffines(ours: CtVolume, ref: Volume): void {
   assert.equal(ours.data.length, ref.data.length);
   const [nx, ny, nz] = ours.dims;
   const corners: Vec3[] = [[0, 0, 0], [nx - 1, 0, 0], [0, ny - 1, 0], [0, 0, nz - 1], [nx - 1, ny - 1, nz - 1]];

@@ -11,7 +11,7 @@ import { tempDir } from '../../helpers/data.js';
 import { openDatabase } from '../../../electron/engine/store/db.js';
 import { getSeriesGeometry } from '../../../electron/engine/store/archive.js';
 import { getResultMask, getResults, setReviewState, upsertSegmentation } from '../../../electron/engine/store/results.js';
-import { loadVolume } from '../../../electron/engine/volume/load.js';
+import { loadFloatVolume } from '../../../electron/engine/volume/load.js';
 import { exportNnunet } from '../../../electron/engine/research/nnunet.js';
 import { makeBatchArchive, STRUCTURES, TEMPLATE_SET } from '../jobs/archive.js';
 
@@ -91,7 +91,7 @@ test('export dataset --format nnunet: label maps equal the stored masks voxel fo
     }
     assert.ok(new Set(want).size === sorted.length + 1, 'every label value occurs');
     writeFileSync(join(dir, `${c.caseId}.labels`), want);
-    writeFileSync(join(dir, `${c.caseId}.hu`), (await loadVolume(db, c.seriesUid)).data);
+    writeFileSync(join(dir, `${c.caseId}.hu`), (await loadFloatVolume(db, c.seriesUid)).data);
     // RAS affine from the LPS geometry: columns are direction * spacing, x and y negated.
     const d = g.direction;
     const affine = [0, 1, 2].map((row) => {

@@ -12,7 +12,7 @@ import { getInstances, getObjects, getSeries, listSeries } from '../../../electr
 import { openDatabase } from '../../../electron/engine/store/db.js';
 import { loadVolume } from '../../../electron/engine/volume/load.js';
 import { voxelToPatient, type Vec3 } from '../../../electron/engine/volume/geometry.js';
-import type { Volume } from '../../../electron/engine/volume/volume.js';
+import type { CtVolume } from '../../../electron/engine/volume/volume.js';
 import { writePhantomSeries, type PhantomSeries } from '../../fixtures/phantom/phantom.js';
 import { toBigEndian, toDeflated, withoutMeta, withoutPreamble, writeRtdoseFor, writeRtstructFor, writeSegFor } from '../../fixtures/phantom/variants.js';
 import { tempDir } from '../../helpers/data.js';
@@ -23,7 +23,7 @@ function close(a: readonly number[], b: readonly number[], tol: number, what: st
 }
 
 /** Every voxel equals the phantom's HU at that voxel's patient position (skipping boundary-adjacent ties). */
-function assertVoxels(v: Volume, ph: PhantomSeries, opts: { everyK?: number } = {}): void {
+function assertVoxels(v: CtVolume, ph: PhantomSeries, opts: { everyK?: number } = {}): void {
   const [nx, ny, nz] = v.dims;
   let checked = 0;
   for (let k = 0; k < nz; k += opts.everyK ?? 1) {
