@@ -117,7 +117,7 @@ export async function bench(args: string[]): Promise<void> {
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN;
   };
   const names = [...(scores.values().next().value?.keys() ?? [])];
-  process.stdout.write(`\nvariant${' '.repeat(22)} Dice   HD95  sDice2  flagged (Dice when flagged / not) | ${names.map((n) => n.slice(0, 8).padStart(8)).join(' ')}\n`);
+  process.stdout.write(`\nvariant${' '.repeat(22)} Dice   HD95  sDice2  flagged (Dice when flagged / not) rho(conf, Dice) | ${names.map((n) => n.slice(0, 8).padStart(8)).join(' ')}\n`);
   for (const [vname, per] of scores) {
     const flat = [...per.values()].flat();
     const perName = names.map((n) => mean(per.get(n)!.map((s) => s.dice)));
@@ -126,7 +126,36 @@ export async function bench(args: string[]): Promise<void> {
     process.stdout.write(
       `${vname.padEnd(29)} ${mean(perName).toFixed(3)} ${mean(names.map((n) => mean(per.get(n)!.map((s) => s.hd95)))).toFixed(1).padStart(5)} ` +
         `${mean(names.map((n) => mean(per.get(n)!.map((s) => s.sdice)))).toFixed(3).padStart(6)}  ${String(fl.length).padStart(3)}/${flat.length} ` +
-        `(${mean(fl.map((s) => s.dice)).toFixed(2)} / ${mean(ok.map((s) => s.dice)).toFixed(2)})            | ${perName.map((d) => d.toFixed(3).padStart(8)).join(' ')}\n`,
+        `(${mean(fl.map((s) => s.dice)).toFixed(2)} / ${mean(ok.map((s) => s.dice)).toFixed(2)}) ${spearman(flat.map((s) => s.confidence), flat.map((s) => s.dice)).toFixed(2).padStart(5)}          | ${perName.map((d) => d.toFixed(3).padStart(8)).join(' ')}\n`,
     );
   }
+}
+
+/** Spearman rank correlation (average ranks for ties): does a higher confidence mean a better mask? */
+function spearman(a: number[], b: number[]): number {
+  const rank = (x: number[]): number[] => {
+    const order = x.map((v, i) => ({ v, i })).sort((p, q) => p.v - q.v);
+    const r = new Array<number>(x.length);
+    for (let s = 0; s < order.length; ) {
+      let e = s;
+      while (e + 1 < order.length && order[e + 1]!.v === order[s]!.v) e++;
+      for (let t = s; t <= e; t++) r[order[t]!.i] = (s + e) / 2;
+      s = e + 1;
+    }
+    return r;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  const n = a.length;
+  const ma = ra.reduce((x, y) => x + y, 0) / n;
+  const mb = rb.reduce((x, y) => x + y, 0) / n;
+  let c = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < n; i++) {
+    c += (ra[i]! - ma) * (rb[i]! - mb);
+    va += (ra[i]! - ma) ** 2;
+    vb += (rb[i]! - mb) ** 2;
+  }
+  return va > 0 && vb > 0 ? c / Math.sqrt(va * vb) : Number.NaN;
 }

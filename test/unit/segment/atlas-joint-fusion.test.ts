@@ -40,6 +40,14 @@ test('joint label fusion: two templates that fail alike do not outvote the one t
   for (const x of p) assert.ok(x >= 0 && x <= 1);
 });
 
+test('local search moves a template that is one voxel off back onto the organ the query shows', () => {
+  const n = 20;
+  const volume: Volume = { dims: [n, 1, 1], spacing: [1, 1, 1], origin: [0, 0, 0], direction: IDENTITY, data: line(n, 5, 9) };
+  const results = [template(n, 6, 10), template(n, 6, 10)];
+  assert.deepEqual(inside(jointFusionMembership('X', volume, results, OPTS)), [6, 7, 8, 9, 10]);
+  assert.deepEqual(inside(jointFusionMembership('X', volume, results, { ...OPTS, searchMm: 1 })), [5, 6, 7, 8, 9]);
+});
+
 test('joint label fusion reproduces templates that agree, and a lone template', () => {
   const n = 12;
   const volume: Volume = { dims: [n, 1, 1], spacing: [1, 1, 1], origin: [0, 0, 0], direction: IDENTITY, data: line(n, 2, 5) };

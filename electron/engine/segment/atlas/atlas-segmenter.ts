@@ -115,10 +115,16 @@ export class AtlasSegmenter implements Segmenter {
    */
   fuse(name: string, volume: SegmentRequest['volume'], results: TemplateJobResult[], o: AtlasOptions = this.options): SegmentedStructure {
     const beta = o.fusionLocalSigmaMm > 0 ? o.fusionLocalBeta : 0;
-    const membership =
-      o.fusionMethod === 'joint'
-        ? jointFusionMembership(name, volume, results, { patchRadiusMm: o.jointPatchRadiusMm, beta: o.jointBeta, alpha: o.jointAlpha, clipHu: o.jointClipHu, unitHu: o.jointUnitHu })
-        : fusedMembership(name, volume, results, beta);
+    let membership: Float32Array;
+    if (o.fusionMethod === 'joint') {
+      membership = jointFusionMembership(name, volume, results, { patchRadiusMm: o.jointPatchRadiusMm, beta: o.jointBeta, alpha: o.jointAlpha, clipHu: o.jointClipHu, unitHu: o.jointUnitHu, searchMm: o.jointSearchMm, nonNegative: o.jointNonNegative });
+      if (o.jointMix < 1) {
+        const local = fusedMembership(name, volume, results, beta);
+        for (let q = 0; q < membership.length; q++) membership[q] = o.jointMix * membership[q]! + (1 - o.jointMix) * local[q]!;
+      }
+    } else {
+      membership = fusedMembership(name, volume, results, beta);
+    }
     if (o.intensityRefine) refineWithIntensity(membership, volume.data, { binHu: o.intensityBinHu, smoothHu: o.intensitySmoothHu });
     const threshold = o.intensityRefine ? o.intensityThreshold : o.fusionMethod === 'joint' ? 0.5 : o.fusionThreshold;
     const fused = fuseMasks(name, volume, results, threshold, beta, membership);

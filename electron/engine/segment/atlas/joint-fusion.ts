@@ -36,6 +36,14 @@ export interface JointFusionOptions {
   clipHu: [number, number];
   /** HU per residual unit. */
   unitHu: number;
+  /**
+   * Local search (Wang et al., section 3.3): each template voxel is replaced by the one within this
+   * radius (mm per axis; 0: none) whose patch best matches the query's patch, which absorbs
+   * registration errors of a voxel or two.
+   */
+  searchMm?: number;
+  /** Clamp negative weights to 0 (and renormalise). */
+  nonNegative?: boolean;
 }
 
 /** Voxels of the domain processed at once (bounds memory: (k(k+1)/2 + 2k) floats per voxel). */
@@ -62,6 +70,7 @@ export function jointFusionMembership(name: string, volume: Volume, results: Tem
     const { crop, prob, intensity } = s.mask;
     if (!intensity) throw new RangeError(`joint label fusion of ${name}: a template's warped CT was not kept (fusionMethod 'joint' must be set for the registration jobs)`);
     const m: Member = { lo: [...crop.lo], dims: [...crop.dims], prob, intensity, meanResidual: 0 };
+    if (opts.searchMm && opts.searchMm > 0) searchShift(m, volume, opts);
     let acc = 0;
     let idx = 0;
     for (let k = 0; k < crop.dims[2]; k++) {
@@ -152,8 +161,13 @@ export function jointFusionMembership(name: string, volume: Volume, results: Tem
           const ridge = opts.alpha * (trace / K) + 1e-12;
           for (let a = 0; a < K; a++) M[a * K + a] = M[a * K + a]! + ridge;
           solveOnes(M, K, w);
+          if (opts.nonNegative) for (let t = 0; t < K; t++) w[t] = Math.max(0, w[t]!);
           let sw = 0;
           for (let t = 0; t < K; t++) sw += w[t]!;
+          if (!(sw > 0)) {
+            w.fill(1);
+            sw = K;
+          }
           let p = 0;
           for (let t = 0; t < K; t++) p += (w[t]! / sw) * prob[t]![q]!;
           out[g] = p < 0 ? 0 : p > 1 ? 1 : p;
@@ -162,6 +176,76 @@ export function jointFusionMembership(name: string, volume: Volume, results: Tem
     }
   }
   return out;
+}
+
+/**
+ * Replaces a member's membership and intensity at each crop voxel by those at the offset (within
+ * the search radius, inside the crop) whose patch has the smallest mean squared HU difference to
+ * the query's patch there.
+ */
+function searchShift(m: Member, volume: Volume, opts: JointFusionOptions): void {
+  const [nx, ny] = volume.dims;
+  const [cx, cy, cz] = m.dims as [number, number, number];
+  const n = cx * cy * cz;
+  const [clo, chi] = opts.clipHu;
+  const res = (hu: number): number => (hu <= clo ? clo : hu >= chi ? chi : hu) / opts.unitHu;
+  const t = new Float32Array(n);
+  const a = new Float32Array(n);
+  let idx = 0;
+  for (let k = 0; k < cz; k++) {
+    for (let j = 0; j < cy; j++) {
+      let q = m.lo[0]! + nx * (m.lo[1]! + j + ny * (m.lo[2]! + k));
+      for (let i = 0; i < cx; i++, idx++, q++) {
+        t[idx] = res(volume.data[q]!);
+        a[idx] = res(m.intensity[idx]!);
+      }
+    }
+  }
+  const s = [0, 1, 2].map((x) => Math.round(opts.searchMm! / volume.spacing[x]!));
+  const r = [0, 1, 2].map((x) => Math.max(1, Math.round(opts.patchRadiusMm / volume.spacing[x]!)));
+  const best = new Float32Array(n).fill(Infinity);
+  const from = new Int32Array(n);
+  for (let idx2 = 0; idx2 < n; idx2++) from[idx2] = idx2;
+  const d = new Float32Array(n);
+  const src = new Int32Array(n);
+  for (let oz = -s[2]!; oz <= s[2]!; oz++) {
+    for (let oy = -s[1]!; oy <= s[1]!; oy++) {
+      for (let ox = -s[0]!; ox <= s[0]!; ox++) {
+        let v = 0;
+        for (let k = 0; k < cz; k++) {
+          const kk = Math.min(cz - 1, Math.max(0, k + oz));
+          for (let j = 0; j < cy; j++) {
+            const jj = Math.min(cy - 1, Math.max(0, j + oy));
+            for (let i = 0; i < cx; i++, v++) {
+              const ii = Math.min(cx - 1, Math.max(0, i + ox));
+              const u = ii + cx * (jj + cy * kk);
+              src[v] = u;
+              const e = a[u]! - t[v]!;
+              d[v] = e * e;
+            }
+          }
+        }
+        boxMean(d, [cx, cy, cz], r);
+        // Ties keep the smaller shift (offset 0 is visited with its own cost; strict < below).
+        const penalty = 1e-6 * (Math.abs(ox) + Math.abs(oy) + Math.abs(oz));
+        for (let v2 = 0; v2 < n; v2++) {
+          const c = d[v2]! + penalty;
+          if (c < best[v2]!) {
+            best[v2] = c;
+            from[v2] = src[v2]!;
+          }
+        }
+      }
+    }
+  }
+  const prob = new Uint8Array(n);
+  const intensity = new Int16Array(n);
+  for (let v = 0; v < n; v++) {
+    prob[v] = m.prob[from[v]!]!;
+    intensity[v] = m.intensity[from[v]!]!;
+  }
+  m.prob = prob;
+  m.intensity = intensity;
 }
 
 /** Solves M w = 1 for a symmetric positive definite M (Cholesky, in place in M). */
