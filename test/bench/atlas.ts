@@ -45,19 +45,27 @@ function scoreMask(mask: Uint8Array, gt: Uint8Array, q: Case): [number, number, 
 interface QueryResult {
   rows: Map<string, Row>;
   seconds: number;
+  /** Process CPU seconds (every thread, process.cpuUsage): independent of other load on the machine. */
+  cpuSeconds: number;
   flagged: number;
+  /** Distinct templates the chosen top-k of all structures came from (each registered in full). */
+  union: number;
 }
 
 async function runQuery(q: Case, library: LibraryCase[], workers: number, options: Partial<AtlasOptions>): Promise<QueryResult> {
   const { localizer, segmenter } = createAtlasBackend({ workers, options });
   const structures = streamedTemplates(library);
   const s0 = performance.now();
+  const c0 = process.cpuUsage();
   const loc = await localizer.localize({ seriesUid: q.seriesUid, query: q.ct, templateSet: 'openkbp', structures, mode: 'wpl' });
   const seg = await segmenter.segment({
     seriesUid: q.seriesUid, volume: q.ct,
     structures: structures.map((s) => ({ name: s.name, boxes: loc.find((l) => l.name === s.name)!.boxes, members: s.members })),
   });
   const seconds = (performance.now() - s0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const union = new Set(seg.flatMap((m) => m.templates ?? [])).size;
   const rows = new Map<string, Row>();
   let flagged = 0;
   for (const [value, name] of Object.entries(q.names)) {
@@ -68,7 +76,7 @@ async function runQuery(q: Case, library: LibraryCase[], workers: number, option
     const [dice, h, sd] = scoreMask(m.mask, binary(q.labels, Number(value)), q);
     rows.set(name, [dice, h, sd, ref ? boxIou(l.boxes[0]!, ref) : Number.NaN, ref ? wallDistanceMm(l.boxes[0]!, ref) : Number.NaN]);
   }
-  return { rows, seconds, flagged };
+  return { rows, seconds, cpuSeconds, flagged, union };
 }
 
 function meanOf(values: number[]): number {
@@ -146,7 +154,7 @@ export async function bench(args: string[]): Promise<void> {
     const r = await runQuery(q, libraryFor(all, qid, librarySize), workers, options);
     results.set(qid, r);
     const cells = [...r.rows].map(([n, row]) => `${n} ${row[0].toFixed(2)}`);
-    process.stdout.write(`query pt_${qid}: ${r.seconds.toFixed(1)} s (${(r.seconds / baselineS).toFixed(1)}x baseline), ${r.flagged} flagged | Dice ${cells.join(', ')}\n`);
+    process.stdout.write(`query pt_${qid}: ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s CPU (${(r.seconds / baselineS).toFixed(1)}x baseline), ${r.union} distinct templates chosen, ${r.flagged} flagged | Dice ${cells.join(', ')}\n`);
   }
   if (results.size > 0) {
     const rs = [...results.values()];
@@ -154,12 +162,12 @@ export async function bench(args: string[]): Promise<void> {
     const held = [...results].filter(([id]) => heldOut.has(id)).map(([, r]) => r);
     if (held.length > 0 && held.length < rs.length) table('the openkbp-library queries only (never used to choose settings)', held);
     const secs = rs.map((r) => r.seconds);
-    process.stdout.write(`time per query (7 OARs, localize + segment): mean ${meanOf(secs).toFixed(1)} s, max ${Math.max(...secs).toFixed(1)} s (${(meanOf(secs) / baselineS).toFixed(1)}x baseline)\n`);
+    process.stdout.write(`time per query (7 OARs, localize + segment): mean ${meanOf(secs).toFixed(1)} s, max ${Math.max(...secs).toFixed(1)} s (${(meanOf(secs) / baselineS).toFixed(1)}x baseline); CPU mean ${meanOf(rs.map((r) => r.cpuSeconds)).toFixed(1)} s\n`);
     process.stdout.write(`peak RSS so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
   }
 
   if (curve.length > 0) {
-    process.stdout.write(`\nDice versus library size over queries ${curveQueries.map((x) => `pt_${x}`).join(', ')} (rotating subsets of the other patients)\n  size  mean Dice  s/query  x baseline\n`);
+    process.stdout.write(`\nDice versus library size over queries ${curveQueries.map((x) => `pt_${x}`).join(', ')} (rotating subsets of the other patients)\n  size  mean Dice  s/query  CPU s/query  x baseline  templates chosen\n`);
     for (const size of curve) {
       const rs: QueryResult[] = [];
       for (const qid of curveQueries) {
@@ -168,7 +176,9 @@ export async function bench(args: string[]): Promise<void> {
       }
       const dice = meanOf(rs.map((r) => meanOf([...r.rows.values()].map((row) => row[0]))));
       const secs = meanOf(rs.map((r) => r.seconds));
-      process.stdout.write(`  ${String(size).padStart(4)}  ${dice.toFixed(3).padStart(9)}  ${secs.toFixed(1).padStart(7)}  ${(secs / baselineS).toFixed(1).padStart(10)}\n`);
+      const cpu = meanOf(rs.map((r) => r.cpuSeconds));
+      const union = meanOf(rs.map((r) => r.union));
+      process.stdout.write(`  ${String(size).padStart(4)}  ${dice.toFixed(3).padStart(9)}  ${secs.toFixed(1).padStart(7)}  ${cpu.toFixed(1).padStart(11)}  ${(secs / baselineS).toFixed(1).padStart(10)}  ${union.toFixed(1).padStart(16)}\n`);
     }
   }
 
@@ -190,7 +200,7 @@ export async function bench(args: string[]): Promise<void> {
           rows.set(name, [dice, h, sd, Number.NaN, Number.NaN]);
         }
         ours.push(o);
-        peer.push({ rows, seconds: e.seconds, flagged: 0 });
+        peer.push({ rows, seconds: e.seconds, cpuSeconds: Number.NaN, flagged: 0, union: lib.length });
         process.stdout.write(`query pt_${qid}: this backend ${o.seconds.toFixed(1)} s, elastix ${e.seconds.toFixed(1)} s\n`);
       }
       const dOurs = table('this backend on the elastix queries', ours);

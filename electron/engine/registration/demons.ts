@@ -11,7 +11,7 @@
  * voxels), ITK's "update field" and "displacement field" smoothing.
  */
 import type { Geometry, Vec3 } from '../volume/geometry.js';
-import { downsample, patientToVoxelMatrix, sampleVoxel, smoothInPlace, voxelGradient, voxelToPatientMatrix, type Image } from './image.js';
+import { downsample, patientToVoxelMatrix, sampleVoxel, smoothInPlace, voxelGradient, voxelToPatientMatrix, type Image, type Pyramid } from './image.js';
 import { applyMat34, type Mat34 } from './transform.js';
 
 export interface DemonsOptions {
@@ -21,6 +21,8 @@ export interface DemonsOptions {
   sigmaFluid?: number;
   sigmaDiff?: number;
   checkpoint?(): void;
+  /** The moving image's pyramid, shared by every structure registered against the same template. */
+  movingPyramid?: Pyramid;
 }
 
 /** A displacement field on a grid: u(x) in LPS mm, three planes. */
@@ -135,7 +137,7 @@ export function registerDemons(fixed: Image, moving: Image, affine: Mat34, opts:
   for (let lvIdx = 0; lvIdx < levels.length; lvIdx++) {
     const s = levels[lvIdx]!;
     const F = downsample(fixed, s);
-    const M = downsample(moving, s);
+    const M = opts.movingPyramid ? opts.movingPyramid.level(s) : downsample(moving, s);
     const n = F.data.length;
     u = u ? resampleField(u, F) : { dims: [...F.dims], spacing: [...F.spacing], origin: [...F.origin], direction: F.direction, ux: new Float32Array(n), uy: new Float32Array(n), uz: new Float32Array(n) };
     const gF = toMmGradient(F, voxelGradient(F));

@@ -10,7 +10,7 @@ import type { Volume } from '../volume/volume.js';
 import { registerAffine } from './affine.js';
 import { blockMatchPoint } from './block-match.js';
 import { registerDemons, type DisplacementField } from './demons.js';
-import { clipNormalize, cropImage, downsample, type Image } from './image.js';
+import { clipNormalize, cropImage, downsample, Pyramid, type Image } from './image.js';
 import type { Mat34 } from './transform.js';
 import { localNcc } from './local-ncc.js';
 import { nccInRegion, regionOfPoints } from './select.js';
@@ -75,6 +75,14 @@ export interface AtlasOptions {
    * stages; 0 keeps every template.
    */
   selectTopK: number;
+  /**
+   * Pyramid (mm) of the ranking stage's global registration, run for every template of the
+   * library: the first, coarsest level(s) of globalLevels cost a fraction of the whole stage, so
+   * ranking 25 templates costs little more than ranking 5; the full global stage then runs only
+   * for the templates chosen. [] ranks after the full global stage (every template registered in
+   * full, the cost growing with the library).
+   */
+  rankLevels: number[];
 }
 
 export const DEFAULT_ATLAS_OPTIONS: AtlasOptions = {
@@ -122,6 +130,7 @@ export const DEFAULT_ATLAS_OPTIONS: AtlasOptions = {
   // mean Dice 0.743, box IoU 0.584; the curve on pt_100 for a library of 1/3/5/10 templates:
   // 0.663/0.736/0.758/0.769 (25: 0.756).
   selectTopK: 5,
+  rankLevels: [12],
 };
 
 export interface JobStructure {
@@ -137,8 +146,13 @@ export interface KnownTransforms {
   global: Mat34;
   globalNcc: number;
   local: Record<string, { matrix: Mat34; ncc: number }>;
-  /** Selection score per structure (select.ts nccInRegion after the global stage). */
+  /** Selection score per structure (select.ts nccInRegion after the ranking stage's global alignment). */
   rank?: Record<string, number>;
+  /**
+   * `global` is only the ranking stage's coarse alignment (options.rankLevels): a job that needs
+   * the transforms runs the full global stage first.
+   */
+  coarse?: boolean;
 }
 
 export interface TemplateJob {
@@ -179,11 +193,20 @@ export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progre
   const tWork = downsample(job.template, o.workingSpacingMm);
   const q = clipNormalize(qWork, o.clipHu[0], o.clipHu[1]);
   const t = clipNormalize(tWork, o.clipHu[0], o.clipHu[1]);
+  // One pyramid per image for every registration of this pair (global, each local, demons).
+  const pyramids = { fixed: new Pyramid(q), moving: new Pyramid(t) };
   let known = job.known;
-  if (!known) {
+  if (job.rankOnly && !known && o.rankLevels.length > 0) {
+    progress?.('coarse global registration (ranking)');
+    const g = registerAffine(q, t, { levels: o.rankLevels, checkpoint, pyramids });
+    known = { global: g.matrix, globalNcc: g.ncc, local: {}, coarse: true };
+  }
+  if (!known || (known.coarse && !job.rankOnly)) {
     progress?.('global affine registration');
-    const g = registerAffine(q, t, { levels: o.globalLevels, checkpoint });
-    known = { global: g.matrix, globalNcc: g.ncc, local: {} };
+    const g = registerAffine(q, t, { levels: o.globalLevels, checkpoint, pyramids });
+    const next: KnownTransforms = { global: g.matrix, globalNcc: g.ncc, local: {} };
+    if (known?.rank) next.rank = known.rank;
+    known = next;
   }
   if (job.rankOnly) {
     const rank: Record<string, number> = { ...known.rank };
@@ -194,13 +217,14 @@ export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progre
   const out: JobStructureResult[] = [];
   let dq: Image | undefined;
   let dt: Image | undefined;
+  let dtPyramid: Pyramid | undefined;
   for (const s of job.structures) {
     checkpoint?.();
     let local = known.local[s.name];
     if (!local) {
       progress?.(`local registration: ${s.name}`);
       const region = regionOfPoints(s.points, known.global, o.localMarginMm);
-      const r = registerAffine(q, t, { init: known.global, region, levels: o.localLevels, checkpoint });
+      const r = registerAffine(q, t, { init: known.global, region, levels: o.localLevels, checkpoint, pyramids });
       local = { matrix: r.matrix, ncc: r.ncc };
       known.local[s.name] = local;
     }
@@ -214,12 +238,14 @@ export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progre
           const sameWindow = o.demonsClipHu[0] === o.clipHu[0] && o.demonsClipHu[1] === o.clipHu[1];
           dq ??= sameWindow ? q : clipNormalize(qWork, o.demonsClipHu[0], o.demonsClipHu[1]);
           dt ??= sameWindow ? t : clipNormalize(tWork, o.demonsClipHu[0], o.demonsClipHu[1]);
+          dtPyramid ??= sameWindow ? pyramids.moving : new Pyramid(dt);
           // The demons domain: the structure's crop of the query grid, on the working grid.
           const wc = cropForTemplateMask(s.mask, job.template, local.matrix, dq, o.localMarginMm) ?? { lo: [0, 0, 0] as Vec3, dims: [...dq.dims] as Vec3 };
           field = registerDemons(cropImage(dq, wc.lo, wc.dims), dt, local.matrix, {
             levels: o.demonsLevels,
             iterations: o.demonsIterations,
             checkpoint,
+            movingPyramid: dtPyramid,
           });
         }
         res.mask = warpMask(s.mask, job.template, local.matrix, field, job.query, crop);

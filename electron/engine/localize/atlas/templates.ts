@@ -43,7 +43,7 @@ export function sharedQuery(q: Volume): Volume<Float32Array> {
 export class TransformCache {
   private readonly map = new Map<string, KnownTransforms>();
   private key(query: string, template: string, o: AtlasOptions): string {
-    return `${query}\u0000${template}\u0000${JSON.stringify([o.clipHu, o.globalLevels, o.localLevels, o.localMarginMm])}`;
+    return `${query}\u0000${template}\u0000${JSON.stringify([o.clipHu, o.globalLevels, o.localLevels, o.localMarginMm, o.workingSpacingMm, o.rankLevels])}`;
   }
   get(query: string, template: string, o: AtlasOptions): KnownTransforms | undefined {
     return this.map.get(this.key(query, template, o));
