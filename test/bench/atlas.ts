@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- atlas [--queries all|4,13] [--library 25] [--stop-after-s S] [--curve 1,3,5,10,25] [--curve-queries 4,100]
- *   [--elastix-queries 4,13] [--elastix-templates 5] [--workers 2] [--options JSON]`
+ *   [--elastix-queries 4,13] [--elastix-templates 5] [--workers 2] [--options JSON]
+ *   [--variants '[{}, {...}]' [--variant-queries 4,13] [--variant-library 5]]`
  *
  * The weight-free atlas backend on OpenKBP head-and-neck CT, 7 OARs, leave-one-out over every
  * patient of ../shared/data/openkbp and ../shared/data/openkbp-library (26): each patient in turn is
@@ -25,6 +26,7 @@ import { countNonZero } from '../../electron/engine/metrics/masks.js';
 import { dataDir } from '../helpers/data.js';
 import { binary, diceOf, libraryCase, loadCase, patientsIn, referenceBox, streamedTemplates, type Case, type LibraryCase } from '../integration/atlas/openkbp.js';
 import { elastixAvailable, elastixMajorityVote } from './_elastix.js';
+import { compareVariants } from './_atlas-variants.js';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -141,6 +143,21 @@ export async function bench(args: string[]): Promise<void> {
   const baselineS = (performance.now() - t0) / 1000;
   process.stdout.write(`baseline: one global rigid registration (pt_${a.id} <- pt_${b.id}) ${baselineS.toFixed(2)} s\n`);
   process.stdout.write(`${all.length} patients in ${dirs.join(', ')}; library ${librarySize}, worker threads ${workers}, options ${JSON.stringify(options)}\n`);
+
+  const variants = flag(args, 'variants');
+  if (variants !== undefined) {
+    // Side by side settings (see _atlas-variants.ts): the openkbp/ patients as queries by default,
+    // each with the other openkbp/ patients as its library, the setup every setting was chosen in.
+    const tuning = all.filter((c) => !heldOut.has(c.id));
+    const vq = pick(flag(args, 'variant-queries'), tuning.map((c) => c.id)).filter((id) => dirOf.has(id));
+    const vsize = Number(flag(args, 'variant-library') ?? tuning.length - 1);
+    await compareVariants(JSON.parse(variants) as Partial<AtlasOptions>[], {
+      queries: vq, load, workers, base: options,
+      libraryFor: (qid) => libraryFor(heldOut.has(qid) ? all : tuning, qid, vsize),
+    });
+    process.stdout.write(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
+    return;
+  }
 
   // --stop-after-s: start no new leave-one-out query after this many seconds (a shared machine).
   const stopAfterS = Number(flag(args, 'stop-after-s') ?? Infinity);

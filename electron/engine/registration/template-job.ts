@@ -44,6 +44,8 @@ export interface AtlasOptions {
    */
   demonsLevels: number[];
   demonsIterations: number[];
+  /** How each demons iteration's update joins the field (demons.ts DemonsOptions.update). */
+  demonsUpdate: 'additive' | 'compositive';
   /** HU window of the demons force (soft tissue contrast matters there more than bone). */
   demonsClipHu: [number, number];
   /** Fused membership at or above which a voxel is in the structure (0.5: majority vote; 0.4
@@ -103,6 +105,7 @@ export const DEFAULT_ATLAS_OPTIONS: AtlasOptions = {
   // window [-150, 250] 0.694, [-400, 400] 0.698.
   demonsLevels: [6],
   demonsIterations: [30],
+  demonsUpdate: 'additive',
   demonsClipHu: [-200, 1500],
   fusionThreshold: 0.4,
   // OpenKBP leave-one-out, mean Dice at cut-off 0.4: plain average 0.664; sigma 6 mm, beta 3 / 6:
@@ -246,6 +249,7 @@ export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progre
             iterations: o.demonsIterations,
             checkpoint,
             movingPyramid: dtPyramid,
+            update: o.demonsUpdate,
           });
         }
         res.mask = warpMask(s.mask, job.template, local.matrix, field, job.query, crop);
