@@ -78,6 +78,12 @@ export interface AtlasOptions {
    */
   selectTopK: number;
   /**
+   * At most this many distinct templates per query (select.ts capTemplates: the best by mean
+   * score over the structures), each structure's top-k taken among them (others only when fewer
+   * than k of them annotate the structure); 0 = no cap.
+   */
+  selectMaxTemplates: number;
+  /**
    * Pyramid (mm) of the ranking stage's global registration, run for every template of the
    * library: the first, coarsest level(s) of globalLevels cost a fraction of the whole stage, so
    * ranking 25 templates costs little more than ranking 5; the full global stage then runs only
@@ -133,6 +139,7 @@ export const DEFAULT_ATLAS_OPTIONS: AtlasOptions = {
   // mean Dice 0.743, box IoU 0.584; the curve on pt_100 for a library of 1/3/5/10 templates:
   // 0.663/0.736/0.758/0.769 (25: 0.756).
   selectTopK: 5,
+  selectMaxTemplates: 0,
   rankLevels: [12],
 };
 
@@ -167,6 +174,32 @@ export interface TemplateJob {
   known?: KnownTransforms;
   /** Only the global stage and the selection scores: `structures` of the result is empty. */
   rankOnly?: boolean;
+  /**
+   * Names this query's voxels uniquely (one per query copy): consecutive jobs on a thread with the
+   * same key reuse the query's working copy and pyramid instead of rebuilding them per template.
+   */
+  queryKey?: string;
+}
+
+interface PreparedQuery {
+  key: string | undefined;
+  qWork: Image;
+  q: Image;
+  pyramid: Pyramid;
+}
+
+/** The last query prepared on this thread (one entry: a thread serves one query at a time). */
+let lastQuery: PreparedQuery | undefined;
+
+function preparedQuery(job: TemplateJob): PreparedQuery {
+  const o = job.options;
+  const key = job.queryKey === undefined ? undefined : `${job.queryKey}\u0000${o.workingSpacingMm}\u0000${o.clipHu.join(',')}`;
+  if (key !== undefined && lastQuery?.key === key) return lastQuery;
+  const qWork = downsample(job.query, o.workingSpacingMm);
+  const q = clipNormalize(qWork, o.clipHu[0], o.clipHu[1]);
+  const prepared: PreparedQuery = { key, qWork, q, pyramid: new Pyramid(q) };
+  lastQuery = key === undefined ? undefined : prepared;
+  return prepared;
 }
 
 export interface JobStructureResult {
@@ -192,12 +225,11 @@ export type JobProgress = (message: string) => void;
 export function runTemplateJob(job: TemplateJob, checkpoint?: () => void, progress?: JobProgress): TemplateJobResult {
   const t0 = Date.now();
   const o = job.options;
-  const qWork = downsample(job.query, o.workingSpacingMm);
+  const { qWork, q, pyramid: qPyramid } = preparedQuery(job);
   const tWork = downsample(job.template, o.workingSpacingMm);
-  const q = clipNormalize(qWork, o.clipHu[0], o.clipHu[1]);
   const t = clipNormalize(tWork, o.clipHu[0], o.clipHu[1]);
   // One pyramid per image for every registration of this pair (global, each local, demons).
-  const pyramids = { fixed: new Pyramid(q), moving: new Pyramid(t) };
+  const pyramids = { fixed: qPyramid, moving: new Pyramid(t) };
   let known = job.known;
   if (job.rankOnly && !known && o.rankLevels.length > 0) {
     progress?.('coarse global registration (ranking)');

@@ -93,6 +93,11 @@ test('the ranking job aligns coarsely and scores; a chosen template then gets th
   assert.deepEqual(full.transforms.global, fresh.transforms.global);
   assert.equal(full.transforms.rank!['Organ'], score);
   assert.deepEqual(full.structures[0]!.points, fresh.structures[0]!.points);
+  // A thread that reuses the prepared query (same queryKey) gives the same results.
+  const keyed = runTemplateJob({ ...job({ rankLevels: [12] }), queryKey: 'q1' });
+  const keyedAgain = runTemplateJob({ ...job({ rankLevels: [12] }), queryKey: 'q1' });
+  assert.deepEqual(keyed.transforms, fresh.transforms);
+  assert.deepEqual(keyedAgain.structures[0]!.points, fresh.structures[0]!.points);
   // rankLevels [] ranks after the full global stage, whose transform the later job reuses.
   const old = runTemplateJob({ ...job({ rankLevels: [] }), rankOnly: true });
   assert.equal(old.transforms.coarse, undefined);
