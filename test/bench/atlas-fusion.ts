@@ -10,7 +10,8 @@
  * default grid) is applied to the same warped templates. Prints per variant the mean Dice, HD95 and
  * surface Dice at 2 mm, per structure Dice, and how often a structure was flagged (and its mean
  * Dice when flagged), so a fusion is judged by its accuracy and by whether its flags mean something.
- * `--cache DIR` keeps each query's registrations on disk (v8 serialisation) for later variants.
+ * `--cache DIR` keeps each query's registrations on disk (v8 serialisation) for later variants; the
+ * files are keyed by query, library size and k only, so empty DIR when registration settings change.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,17 +29,12 @@ function flag(args: string[], name: string): string | undefined {
 }
 
 const DEFAULT_VARIANTS: Record<string, Partial<AtlasOptions>> = {
-  'local (default before)': { fusionMethod: 'local' },
-  'local, no refine': { fusionMethod: 'local', intensityRefine: false },
-  'joint r2 b2 a0.1': { fusionMethod: 'joint', jointPatchRadiusMm: 2 },
-  'joint r4 b2 a0.1': { fusionMethod: 'joint', jointPatchRadiusMm: 4 },
-  'joint r6 b2 a0.1': { fusionMethod: 'joint', jointPatchRadiusMm: 6 },
-  'joint r6 b1 a0.1': { fusionMethod: 'joint', jointBeta: 1 },
-  'joint r6 b4 a0.1': { fusionMethod: 'joint', jointBeta: 4 },
-  'joint r6 b2 a0.01': { fusionMethod: 'joint', jointAlpha: 0.01 },
-  'joint r6 b2 a1': { fusionMethod: 'joint', jointAlpha: 1 },
-  'joint r6 b2 a0.1 no refine': { fusionMethod: 'joint', intensityRefine: false },
-  'joint r6 soft window': { fusionMethod: 'joint', jointClipHu: [-160, 240] },
+  'default (joint + vote)': {},
+  'locally weighted vote': { fusionMethod: 'local' },
+  'joint alone': { jointMix: 1 },
+  'joint + vote, no search': { jointSearchMm: 0 },
+  'joint + vote, alpha 1': { jointAlpha: 1 },
+  'joint + vote, no refine': { intensityRefine: false },
 };
 
 interface Score {
