@@ -58,7 +58,9 @@ export async function deriveFromLabelFile(db: Db, req: DeriveFromLabels): Promis
   }
   const series: Geometry = { dims: req.series.dims, spacing: req.series.spacing, origin: req.series.origin, direction: req.series.direction };
   const onGrid = sameGrid(labels, series);
-  const out: { name: string; points: Vec3[] }[] = [];
+  // Everything is read and checked first, then stored in one transaction: a map that fails on its
+  // third structure leaves none of the first two behind (a bulk derive skips it whole).
+  const out: { name: string; points: Vec3[]; mask?: Uint8Array }[] = [];
   const missing: string[] = [];
   await new Promise<void>((r) => setImmediate(r));
   for (const e of wanted) {
@@ -85,22 +87,26 @@ export async function deriveFromLabelFile(db: Db, req: DeriveFromLabels): Promis
       mask = new Uint8Array(labels.data.length);
       for (let i = 0; i < mask.length; i++) mask[i] = labels.data[i] === e.value ? 1 : 0;
     }
-    addTemplateMember(db, {
-      set: req.set,
-      structure: e.name,
-      seriesUid: req.seriesUid,
-      points,
-      source: 'labels',
-      sourceRef: file,
-      ...(mask ? { labelMask: mask } : {}),
-    });
-    out.push({ name: e.name, points });
+    out.push({ name: e.name, points, ...(mask ? { mask } : {}) });
     await new Promise<void>((r) => setImmediate(r));
   }
   if (req.structures && req.structures.length > 0 && missing.length > 0) {
     throw new InputError(`label map ${file} holds no voxels for ${missing.join(', ')}`, { file });
   }
   if (out.length === 0) throw new InputError(`label map ${file} holds none of the named labels`, { file });
+  db.transaction(() => {
+    for (const o of out) {
+      addTemplateMember(db, {
+        set: req.set,
+        structure: o.name,
+        seriesUid: req.seriesUid,
+        points: o.points,
+        source: 'labels',
+        sourceRef: file,
+        ...(o.mask ? { labelMask: o.mask } : {}),
+      });
+    }
+  })();
   // Report the stored (slot-ordered) points.
   const stored = getTemplateSet(db, req.set.trim());
   return out.map((o) => ({

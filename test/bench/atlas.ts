@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- atlas [--queries all|4,13] [--library 25] [--stop-after-s S] [--curve 1,3,5,10,25] [--curve-queries 4,100]
- *   [--elastix-queries 4,13] [--elastix-templates 5] [--workers 2] [--options JSON]`
+ *   [--elastix-queries 4,13] [--elastix-templates 5] [--workers 2] [--options JSON] [--out FILE.json]
+ *   [--variants '[{}, {...}]' [--variant-queries 4,13] [--variant-library 5]]`
  *
  * The weight-free atlas backend on OpenKBP head-and-neck CT, 7 OARs, leave-one-out over every
  * patient of ../shared/data/openkbp and ../shared/data/openkbp-library (26): each patient in turn is
@@ -14,7 +15,7 @@
  * Times are also printed as ratios to a baseline measured in the same run (one global rigid
  * registration of one template pair), since the machine may be shared.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAtlasBackend, type AtlasOptions } from '../../electron/engine/localize/atlas/index.js';
 import { registerAffine } from '../../electron/engine/registration/affine.js';
@@ -25,6 +26,7 @@ import { countNonZero } from '../../electron/engine/metrics/masks.js';
 import { dataDir } from '../helpers/data.js';
 import { binary, diceOf, libraryCase, loadCase, patientsIn, referenceBox, streamedTemplates, type Case, type LibraryCase } from '../integration/atlas/openkbp.js';
 import { elastixAvailable, elastixMajorityVote } from './_elastix.js';
+import { compareVariants } from './_atlas-variants.js';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -45,19 +47,27 @@ function scoreMask(mask: Uint8Array, gt: Uint8Array, q: Case): [number, number, 
 interface QueryResult {
   rows: Map<string, Row>;
   seconds: number;
+  /** Process CPU seconds (every thread, process.cpuUsage): independent of other load on the machine. */
+  cpuSeconds: number;
   flagged: number;
+  /** Distinct templates the chosen top-k of all structures came from (each registered in full). */
+  union: number;
 }
 
 async function runQuery(q: Case, library: LibraryCase[], workers: number, options: Partial<AtlasOptions>): Promise<QueryResult> {
   const { localizer, segmenter } = createAtlasBackend({ workers, options });
   const structures = streamedTemplates(library);
   const s0 = performance.now();
+  const c0 = process.cpuUsage();
   const loc = await localizer.localize({ seriesUid: q.seriesUid, query: q.ct, templateSet: 'openkbp', structures, mode: 'wpl' });
   const seg = await segmenter.segment({
     seriesUid: q.seriesUid, volume: q.ct,
     structures: structures.map((s) => ({ name: s.name, boxes: loc.find((l) => l.name === s.name)!.boxes, members: s.members })),
   });
   const seconds = (performance.now() - s0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const union = new Set(seg.flatMap((m) => m.templates ?? [])).size;
   const rows = new Map<string, Row>();
   let flagged = 0;
   for (const [value, name] of Object.entries(q.names)) {
@@ -68,7 +78,7 @@ async function runQuery(q: Case, library: LibraryCase[], workers: number, option
     const [dice, h, sd] = scoreMask(m.mask, binary(q.labels, Number(value)), q);
     rows.set(name, [dice, h, sd, ref ? boxIou(l.boxes[0]!, ref) : Number.NaN, ref ? wallDistanceMm(l.boxes[0]!, ref) : Number.NaN]);
   }
-  return { rows, seconds, flagged };
+  return { rows, seconds, cpuSeconds, flagged, union };
 }
 
 function meanOf(values: number[]): number {
@@ -102,6 +112,20 @@ function libraryFor(all: LibraryCase[], qid: string, size: number): LibraryCase[
   return [...rest, ...rest].slice(start, start + size);
 }
 
+/** Per query and structure: Dice, HD95, surface Dice 2 mm, box IoU, wall; seconds; the split. */
+function writeResults(file: string, results: Map<string, QueryResult>, heldOut: Set<string>, run: Record<string, unknown>): void {
+  const queries = [...results].map(([id, r]) => ({
+    patient: `pt_${id}`,
+    split: heldOut.has(id) ? 'held-out (openkbp-library)' : 'tuning (openkbp)',
+    seconds: r.seconds,
+    cpuSeconds: r.cpuSeconds,
+    templatesChosen: r.union,
+    flagged: r.flagged,
+    structures: Object.fromEntries([...r.rows].map(([n, row]) => [n, { dice: row[0], hd95Mm: row[1], surfaceDice2mm: row[2], boxIou: row[3], wallMm: row[4] }])),
+  }));
+  writeFileSync(file, `${JSON.stringify({ run, columns: COLS, queries }, null, 1)}\n`);
+}
+
 export async function bench(args: string[]): Promise<void> {
   const dirs = [join(dataDir(), 'openkbp'), join(dataDir(), 'openkbp-library')].filter((d) => existsSync(join(d, 'oar_names.json')));
   if (dirs.length === 0) {
@@ -114,7 +138,8 @@ export async function bench(args: string[]): Promise<void> {
   const dirOf = new Map(all.map((c) => [c.id, c.dir]));
   const heldOut = new Set(all.filter((c) => c.dir.endsWith('openkbp-library')).map((c) => c.id));
   const pick = (v: string | undefined, dflt: string[]): string[] => (v === undefined ? dflt : v === 'all' ? all.map((c) => c.id) : v === '' ? [] : v.split(','));
-  const queries = pick(flag(args, 'queries'), all.map((c) => c.id));
+  // Held-out patients first: a run stopped early has scored the patients nothing was tuned on.
+  const queries = pick(flag(args, 'queries'), [...all.filter((c) => heldOut.has(c.id)), ...all.filter((c) => !heldOut.has(c.id))].map((c) => c.id));
   const librarySize = Number(flag(args, 'library') ?? 25);
   const curve = (flag(args, 'curve') ?? '').split(',').filter(Boolean).map(Number);
   const curveQueries = pick(flag(args, 'curve-queries'), ['4', '13', '100', '132', '200']).filter((id) => dirOf.has(id));
@@ -134,8 +159,25 @@ export async function bench(args: string[]): Promise<void> {
   process.stdout.write(`baseline: one global rigid registration (pt_${a.id} <- pt_${b.id}) ${baselineS.toFixed(2)} s\n`);
   process.stdout.write(`${all.length} patients in ${dirs.join(', ')}; library ${librarySize}, worker threads ${workers}, options ${JSON.stringify(options)}\n`);
 
+  const variants = flag(args, 'variants');
+  if (variants !== undefined) {
+    // Side by side settings (see _atlas-variants.ts): the openkbp/ patients as queries by default,
+    // each with the other openkbp/ patients as its library, the setup every setting was chosen in.
+    const tuning = all.filter((c) => !heldOut.has(c.id));
+    const vq = pick(flag(args, 'variant-queries'), tuning.map((c) => c.id)).filter((id) => dirOf.has(id));
+    const vsize = Number(flag(args, 'variant-library') ?? tuning.length - 1);
+    await compareVariants(JSON.parse(variants) as Partial<AtlasOptions>[], {
+      queries: vq, load, workers, base: options,
+      libraryFor: (qid) => libraryFor(heldOut.has(qid) ? all : tuning, qid, vsize),
+    });
+    process.stdout.write(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
+    return;
+  }
+
   // --stop-after-s: start no new leave-one-out query after this many seconds (a shared machine).
   const stopAfterS = Number(flag(args, 'stop-after-s') ?? Infinity);
+  // --out FILE: every finished query's scores, rewritten after each query (a stopped run keeps them).
+  const outFile = flag(args, 'out');
   const results = new Map<string, QueryResult>();
   for (const qid of queries) {
     if ((performance.now() - t0) / 1000 > stopAfterS) {
@@ -145,21 +187,24 @@ export async function bench(args: string[]): Promise<void> {
     const q = load(qid);
     const r = await runQuery(q, libraryFor(all, qid, librarySize), workers, options);
     results.set(qid, r);
+    if (outFile) writeResults(outFile, results, heldOut, { librarySize, workers, options, baselineS });
     const cells = [...r.rows].map(([n, row]) => `${n} ${row[0].toFixed(2)}`);
-    process.stdout.write(`query pt_${qid}: ${r.seconds.toFixed(1)} s (${(r.seconds / baselineS).toFixed(1)}x baseline), ${r.flagged} flagged | Dice ${cells.join(', ')}\n`);
+    process.stdout.write(`query pt_${qid}: ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s CPU (${(r.seconds / baselineS).toFixed(1)}x baseline), ${r.union} distinct templates chosen, ${r.flagged} flagged | Dice ${cells.join(', ')}\n`);
   }
   if (results.size > 0) {
     const rs = [...results.values()];
     table(`leave-one-out, library ${librarySize}`, rs);
     const held = [...results].filter(([id]) => heldOut.has(id)).map(([, r]) => r);
     if (held.length > 0 && held.length < rs.length) table('the openkbp-library queries only (never used to choose settings)', held);
+    const tuning = [...results].filter(([id]) => !heldOut.has(id)).map(([, r]) => r);
+    if (tuning.length > 0 && tuning.length < rs.length) table('the openkbp queries only (the settings were chosen on these: optimistic)', tuning);
     const secs = rs.map((r) => r.seconds);
-    process.stdout.write(`time per query (7 OARs, localize + segment): mean ${meanOf(secs).toFixed(1)} s, max ${Math.max(...secs).toFixed(1)} s (${(meanOf(secs) / baselineS).toFixed(1)}x baseline)\n`);
+    process.stdout.write(`time per query (7 OARs, localize + segment): mean ${meanOf(secs).toFixed(1)} s, max ${Math.max(...secs).toFixed(1)} s (${(meanOf(secs) / baselineS).toFixed(1)}x baseline); CPU mean ${meanOf(rs.map((r) => r.cpuSeconds)).toFixed(1)} s\n`);
     process.stdout.write(`peak RSS so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
   }
 
   if (curve.length > 0) {
-    process.stdout.write(`\nDice versus library size over queries ${curveQueries.map((x) => `pt_${x}`).join(', ')} (rotating subsets of the other patients)\n  size  mean Dice  s/query  x baseline\n`);
+    process.stdout.write(`\nDice versus library size over queries ${curveQueries.map((x) => `pt_${x}`).join(', ')} (rotating subsets of the other patients)\n  size  mean Dice  s/query  CPU s/query  x baseline  templates chosen\n`);
     for (const size of curve) {
       const rs: QueryResult[] = [];
       for (const qid of curveQueries) {
@@ -168,7 +213,9 @@ export async function bench(args: string[]): Promise<void> {
       }
       const dice = meanOf(rs.map((r) => meanOf([...r.rows.values()].map((row) => row[0]))));
       const secs = meanOf(rs.map((r) => r.seconds));
-      process.stdout.write(`  ${String(size).padStart(4)}  ${dice.toFixed(3).padStart(9)}  ${secs.toFixed(1).padStart(7)}  ${(secs / baselineS).toFixed(1).padStart(10)}\n`);
+      const cpu = meanOf(rs.map((r) => r.cpuSeconds));
+      const union = meanOf(rs.map((r) => r.union));
+      process.stdout.write(`  ${String(size).padStart(4)}  ${dice.toFixed(3).padStart(9)}  ${secs.toFixed(1).padStart(7)}  ${cpu.toFixed(1).padStart(11)}  ${(secs / baselineS).toFixed(1).padStart(10)}  ${union.toFixed(1).padStart(16)}\n`);
     }
   }
 
@@ -190,7 +237,7 @@ export async function bench(args: string[]): Promise<void> {
           rows.set(name, [dice, h, sd, Number.NaN, Number.NaN]);
         }
         ours.push(o);
-        peer.push({ rows, seconds: e.seconds, flagged: 0 });
+        peer.push({ rows, seconds: e.seconds, cpuSeconds: Number.NaN, flagged: 0, union: lib.length });
         process.stdout.write(`query pt_${qid}: this backend ${o.seconds.toFixed(1)} s, elastix ${e.seconds.toFixed(1)} s\n`);
       }
       const dOurs = table('this backend on the elastix queries', ours);

@@ -10,7 +10,7 @@
  * bone contrast, so the metric follows anatomy rather than the couch or the field-of-view edge.
  */
 import type { Vec3 } from '../volume/geometry.js';
-import { centreOfMass, downsample, patientToVoxelMatrix, voxelGradient, voxelToPatientMatrix, applyAffine, type Image } from './image.js';
+import { centreOfMass, patientToVoxelMatrix, voxelToPatientMatrix, applyAffine, Pyramid, type Image } from './image.js';
 import { centredAffine, eulerToMatrix, type Mat34 } from './transform.js';
 
 export interface AffineOptions {
@@ -28,6 +28,11 @@ export interface AffineOptions {
   region?: { min: Vec3; max: Vec3 };
   /** Called between iterations; throw from it to cancel. */
   checkpoint?(): void;
+  /**
+   * Pyramids of `fixed` and `moving` to reuse across registrations of the same pair (their levels
+   * are the same downsampled copies this function would build; see image.ts Pyramid).
+   */
+  pyramids?: { fixed: Pyramid; moving: Pyramid };
 }
 
 export interface AffineResult {
@@ -59,22 +64,47 @@ export function prng(seed: number): () => number {
   };
 }
 
-function makeLevel(fixed: Image, moving: Image, spacing: number, samples: number, centre: Vec3, region?: { min: Vec3; max: Vec3 }): Level {
-  const f = downsample(fixed, spacing);
-  const m = downsample(moving, spacing);
-  const grad = voxelGradient(m);
+function makeLevel(pyr: { fixed: Pyramid; moving: Pyramid }, spacing: number, samples: number, centre: Vec3, region?: { min: Vec3; max: Vec3 }): Level {
+  const f = pyr.fixed.level(spacing);
+  const m = pyr.moving.level(spacing);
+  const grad = pyr.moving.gradient(spacing);
   // Sample the body (anything above the clip floor) and a tenth of the background, so the metric
   // is not dominated by air yet still sees where the body ends.
   const rand = prng(12345);
   const cand: number[] = [];
   const v2p = voxelToPatientMatrix(f);
-  const [nx, ny] = f.dims;
-  for (let n = 0; n < f.data.length; n++) {
-    if (region) {
-      const p = applyAffine(v2p, [n % nx, Math.floor(n / nx) % ny, Math.floor(n / (nx * ny))]);
-      if (p.some((v, a) => v < region.min[a]! || v > region.max[a]!)) continue;
-      cand.push(n);
-    } else if ((f.data[n] as number) > 0.001 || rand() < 0.1) cand.push(n);
+  const [nx, ny, nz] = f.dims;
+  if (region) {
+    // Only the voxel box around the region can hold candidates (one voxel of slack; the exact
+    // test below decides), visited in the same raster order as a full scan.
+    const p2v = patientToVoxelMatrix(f);
+    const lo = [Infinity, Infinity, Infinity];
+    const hi = [-Infinity, -Infinity, -Infinity];
+    for (const x of [region.min[0], region.max[0]]) {
+      for (const y of [region.min[1], region.max[1]]) {
+        for (const z of [region.min[2], region.max[2]]) {
+          const v = applyAffine(p2v, [x, y, z]);
+          for (let a = 0; a < 3; a++) {
+            lo[a] = Math.min(lo[a]!, v[a]!);
+            hi[a] = Math.max(hi[a]!, v[a]!);
+          }
+        }
+      }
+    }
+    const dims = [nx, ny, nz];
+    const b0 = lo.map((v) => Math.max(0, Math.floor(v) - 1));
+    const b1 = hi.map((v, a) => Math.min(dims[a]! - 1, Math.ceil(v) + 1));
+    for (let k = b0[2]!; k <= b1[2]!; k++) {
+      for (let j = b0[1]!; j <= b1[1]!; j++) {
+        for (let i = b0[0]!; i <= b1[0]!; i++) {
+          const p = applyAffine(v2p, [i, j, k]);
+          if (p.some((v, a) => v < region.min[a]! || v > region.max[a]!)) continue;
+          cand.push(i + nx * (j + ny * k));
+        }
+      }
+    }
+  } else {
+    for (let n = 0; n < f.data.length; n++) if ((f.data[n] as number) > 0.001 || rand() < 0.1) cand.push(n);
   }
   for (let n = cand.length - 1; n > 0; n--) {
     const r = Math.floor(rand() * (n + 1));
@@ -270,7 +300,8 @@ export function registerAffine(fixed: Image, moving: Image, opts: AffineOptions 
   let ncc = 0;
   let evaluations = 0;
   const built = levels.map((s) => ({ s, lv: undefined as Level | undefined }));
-  const levelAt = (n: number): Level => (built[n]!.lv ??= makeLevel(fixed, moving, built[n]!.s, samples, centre, region));
+  const pyr = opts.pyramids ?? { fixed: new Pyramid(fixed), moving: new Pyramid(moving) };
+  const levelAt = (n: number): Level => (built[n]!.lv ??= makeLevel(pyr, built[n]!.s, samples, centre, region));
   /** The affine stage over every level, from (a, t); `lever` scales the matrix entries' steps. */
   const affineStages = (a0: number[], t0: Vec3, lever: number): { a: number[]; t: Vec3; ncc: number; evals: number } => {
     const scales = [...new Array<number>(9).fill(lever), 1, 1, 1];

@@ -11,7 +11,7 @@
  * voxels), ITK's "update field" and "displacement field" smoothing.
  */
 import type { Geometry, Vec3 } from '../volume/geometry.js';
-import { downsample, patientToVoxelMatrix, sampleVoxel, smoothInPlace, voxelGradient, voxelToPatientMatrix, type Image } from './image.js';
+import { downsample, patientToVoxelMatrix, sampleVoxel, smoothInPlace, voxelGradient, voxelToPatientMatrix, type Image, type Pyramid } from './image.js';
 import { applyMat34, type Mat34 } from './transform.js';
 
 export interface DemonsOptions {
@@ -21,6 +21,15 @@ export interface DemonsOptions {
   sigmaFluid?: number;
   sigmaDiff?: number;
   checkpoint?(): void;
+  /**
+   * How an iteration's update du joins the field: 'additive' u += du (Thirion's classic demons), or
+   * 'compositive' x + u(x) -> the same after x + du(x), i.e. u(x) <- du(x) + u(x + du(x)), the
+   * diffeomorphic demons' composition of the current map with the small update (Vercauteren et
+   * al., NeuroImage 2009; du is at most half a voxel here, so exp(du) is id + du to first order).
+   */
+  update?: 'additive' | 'compositive';
+  /** The moving image's pyramid, shared by every structure registered against the same template. */
+  movingPyramid?: Pyramid;
 }
 
 /** A displacement field on a grid: u(x) in LPS mm, three planes. */
@@ -135,7 +144,7 @@ export function registerDemons(fixed: Image, moving: Image, affine: Mat34, opts:
   for (let lvIdx = 0; lvIdx < levels.length; lvIdx++) {
     const s = levels[lvIdx]!;
     const F = downsample(fixed, s);
-    const M = downsample(moving, s);
+    const M = opts.movingPyramid ? opts.movingPyramid.level(s) : downsample(moving, s);
     const n = F.data.length;
     u = u ? resampleField(u, F) : { dims: [...F.dims], spacing: [...F.spacing], origin: [...F.origin], direction: F.direction, ux: new Float32Array(n), uy: new Float32Array(n), uz: new Float32Array(n) };
     const gF = toMmGradient(F, voxelGradient(F));
@@ -165,13 +174,45 @@ export function registerDemons(fixed: Image, moving: Image, affine: Mat34, opts:
         du[2][q] = f * gz;
       }
       if (sigmaFluid > 0) for (const c of du) smoothInPlace(c, F.dims, fluid);
-      for (let q = 0; q < n; q++) {
-        u.ux[q] = u.ux[q]! + du[0][q]!;
-        u.uy[q] = u.uy[q]! + du[1][q]!;
-        u.uz[q] = u.uz[q]! + du[2][q]!;
+      if (opts.update === 'compositive') composeUpdate(u, du);
+      else {
+        for (let q = 0; q < n; q++) {
+          u.ux[q] = u.ux[q]! + du[0][q]!;
+          u.uy[q] = u.uy[q]! + du[1][q]!;
+          u.uz[q] = u.uz[q]! + du[2][q]!;
+        }
       }
       if (sigmaDiff > 0) for (const c of [u.ux, u.uy, u.uz]) smoothInPlace(c, F.dims, diff);
     }
   }
   return u!;
+}
+
+/**
+ * u <- du + u o (id + du) in place (both LPS mm on u's grid): the field after first stepping by du,
+ * then by u. u is sampled trilinearly, clamped to the grid (the nearest border displacement beyond it).
+ */
+export function composeUpdate(u: DisplacementField, du: [Float32Array, Float32Array, Float32Array]): void {
+  const [nx, ny, nz] = u.dims;
+  // LPS mm -> voxel offsets: the linear part of patientToVoxelMatrix.
+  const L = patientToVoxelMatrix(u);
+  const ix = { ...u, data: Float32Array.from(u.ux) };
+  const iy = { ...u, data: Float32Array.from(u.uy) };
+  const iz = { ...u, data: Float32Array.from(u.uz) };
+  let q = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, q++) {
+        const dx = du[0][q]!;
+        const dy = du[1][q]!;
+        const dz = du[2][q]!;
+        const x = Math.min(Math.max(i + L[0]! * dx + L[1]! * dy + L[2]! * dz, 0), nx - 1);
+        const y = Math.min(Math.max(j + L[4]! * dx + L[5]! * dy + L[6]! * dz, 0), ny - 1);
+        const z = Math.min(Math.max(k + L[8]! * dx + L[9]! * dy + L[10]! * dz, 0), nz - 1);
+        u.ux[q] = dx + sampleVoxel(ix, x, y, z, 0);
+        u.uy[q] = dy + sampleVoxel(iy, x, y, z, 0);
+        u.uz[q] = dz + sampleVoxel(iz, x, y, z, 0);
+      }
+    }
+  }
 }

@@ -63,13 +63,20 @@ export function smoothInPlace(data: Float32Array, dims: Vec3, sigma: Vec3): void
       for (let a = 0; a < na; a++) {
         const base = a * sa + b * sb;
         for (let x = 0; x < n; x++) line[x] = data[base + x * stride] as number;
+        // Interior voxels need no border clamp; the sum runs in the same order either way.
+        const inLo = r;
+        const inHi = n - 1 - r;
         for (let x = 0; x < n; x++) {
           let acc = 0;
-          for (let t = -r; t <= r; t++) {
-            let xx = x + t;
-            if (xx < 0) xx = 0;
-            else if (xx >= n) xx = n - 1;
-            acc += (k[t + r] as number) * (line[xx] as number);
+          if (x >= inLo && x <= inHi) {
+            for (let t = 0, xx = x - r; t < k.length; t++, xx++) acc += (k[t] as number) * (line[xx] as number);
+          } else {
+            for (let t = -r; t <= r; t++) {
+              let xx = x + t;
+              if (xx < 0) xx = 0;
+              else if (xx >= n) xx = n - 1;
+              acc += (k[t + r] as number) * (line[xx] as number);
+            }
           }
           data[base + x * stride] = acc;
         }
@@ -242,4 +249,31 @@ export function cropImage(img: Image, lo: Vec3, dims: Vec3): Image {
   }
   const origin = applyAffine(voxelToPatientMatrix(img), lo);
   return { dims: [...dims], spacing: [...img.spacing], origin, direction: [...img.direction] as Mat3, data: out };
+}
+
+/**
+ * Lazily built, memoised pyramid levels of one image (and their voxel gradients): a template job
+ * registers one image pair globally, then once per structure locally, then deformably, and every
+ * one of those asks for the same coarse copies. Each level is exactly downsample(img, spacing).
+ */
+export class Pyramid {
+  private readonly levels = new Map<number, Image>();
+  private readonly grads = new Map<number, [Float32Array, Float32Array, Float32Array]>();
+  constructor(readonly image: Image) {}
+  level(spacing: number): Image {
+    let l = this.levels.get(spacing);
+    if (!l) {
+      l = downsample(this.image, spacing);
+      this.levels.set(spacing, l);
+    }
+    return l;
+  }
+  gradient(spacing: number): [Float32Array, Float32Array, Float32Array] {
+    let g = this.grads.get(spacing);
+    if (!g) {
+      g = voxelGradient(this.level(spacing));
+      this.grads.set(spacing, g);
+    }
+    return g;
+  }
 }

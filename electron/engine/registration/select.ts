@@ -113,3 +113,21 @@ export function topK<T extends { seriesUid: string }>(members: T[], score: (m: T
     .slice(0, k)
     .map((x) => x.m);
 }
+
+/**
+ * The `max` template series with the best mean selection score over the structures they annotate
+ * (max <= 0: no cap, undefined). Per-structure top-k alone can pick a different k for every
+ * structure, so a query would register nearly every template of a small library; capping the union
+ * bounds the full registrations per query whatever the library size. Ties keep the given order.
+ */
+export function capTemplates(scores: Map<string, number[]>, max: number): Set<string> | undefined {
+  if (max <= 0 || max >= scores.size) return undefined;
+  const mean = (v: number[]): number => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : -Infinity);
+  return new Set(
+    [...scores]
+      .map(([series, v], n) => ({ series, n, s: mean(v) }))
+      .sort((a, b) => b.s - a.s || a.n - b.n)
+      .slice(0, max)
+      .map((x) => x.series),
+  );
+}

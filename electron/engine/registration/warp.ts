@@ -22,6 +22,8 @@ export interface WarpedMask {
   prob: Uint8Array;
   /** Local NCC of the warped template CT with the query on the same crop, -1..1 as 0..255 (locally weighted fusion). */
   similarity?: Uint8Array;
+  /** The warped template CT (HU) on the same crop (joint label fusion). */
+  intensity?: Int16Array;
 }
 
 /** Template LPS point -> query LPS point. */

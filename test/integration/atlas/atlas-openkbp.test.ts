@@ -1,9 +1,13 @@
 /**
  * The atlas backend on real head-and-neck CT (OpenKBP): patient 4 as the query, patients 13 and 34
- * as templates, 7 OARs, localization then segmentation on worker threads. Thresholds sit a little
- * below what this exact run measured (deterministic: seeded sampling): mean box IoU 0.612 measured
- * -> asserted >= 0.57 (from points-only templates 0.585 -> >= 0.54); mean Dice 0.765 -> >= 0.73
- * (0.743 before the intensity refinement).
+ * as templates, 7 OARs, localization then segmentation on worker threads. An accuracy regression
+ * test: the run is deterministic (seeded sampling), and the thresholds sit just below what it
+ * measures, so a change that loses accuracy fails. Measured with joint label fusion + locally
+ * weighted vote + intensity refinement: mean box IoU 0.612 -> asserted >= 0.60 (points-only
+ * templates 0.585 -> >= 0.575); mean Dice 0.761 -> >= 0.75; per OAR Dice (Brainstem 0.856,
+ * SpinalCord 0.857, RightParotid 0.744, LeftParotid 0.793, Esophagus 0.610, Larynx 0.558,
+ * Mandible 0.911) -> each at most 0.04 lower. Earlier fusions on this case: locally weighted vote
+ * and refinement 0.765, without refinement 0.743.
  * The full leave-one-out evaluation is `npm run bench -- atlas`.
  */
 import { test } from 'node:test';
@@ -13,9 +17,19 @@ import { boxIou, wallDistanceMm } from '../../../electron/engine/metrics/boxes.j
 import { requireData } from '../../helpers/data.js';
 import { binary, diceOf, loadCase, referenceBox, templatesFrom } from './openkbp.js';
 
-const MIN_MEAN_BOX_IOU = 0.57;
-const MIN_MEAN_DICE = 0.73;
-const MIN_MEAN_BOX_IOU_POINTS = 0.54;
+const MIN_MEAN_BOX_IOU = 0.6;
+const MIN_MEAN_DICE = 0.75;
+const MIN_MEAN_BOX_IOU_POINTS = 0.575;
+/** Per OAR: the Dice this run measured, minus 0.04. */
+const MIN_DICE: Record<string, number> = {
+  Brainstem: 0.816,
+  SpinalCord: 0.817,
+  RightParotid: 0.704,
+  LeftParotid: 0.753,
+  Esophagus: 0.57,
+  Larynx: 0.518,
+  Mandible: 0.871,
+};
 
 test('atlas localizer and segmenter on OpenKBP: query pt_4 from templates pt_13 and pt_34', async (t) => {
   const dir = requireData(t, 'openkbp/pt_4_ct.nii.gz');
@@ -50,6 +64,10 @@ test('atlas localizer and segmenter on OpenKBP: query pt_4 from templates pt_13 
     const dice = diceOf(s.mask, binary(query.labels, Number(value)));
     t.diagnostic(`${name}: box IoU ${iou.toFixed(3)}, wall ${wallDistanceMm(l.boxes[0]!, ref).toFixed(1)} mm, Dice ${dice.toFixed(3)}, points-only box IoU ${iouPts.toFixed(3)}, confidence ${l.confidence.toFixed(2)} ${l.flags.join(',')}`);
     assert.ok(!l.flags.includes('absent'), `${name} flagged absent`);
+    assert.ok(!s.flags.includes('absent'), `${name} segmentation flagged absent`);
+    assert.deepEqual([...(s.templates ?? [])].sort(), templates.map((c) => c.seriesUid).sort(), `${name}: the templates fused are named`);
+    assert.ok(MIN_DICE[name] !== undefined, `no Dice floor for ${name}`);
+    assert.ok(dice >= MIN_DICE[name]!, `${name} Dice ${dice.toFixed(3)} < ${MIN_DICE[name]}`);
     iouSum += iou;
     diceSum += dice;
   }

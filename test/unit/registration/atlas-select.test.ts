@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAtlasBackend } from '../../../electron/engine/localize/atlas/index.js';
 import { extremePointsFromLabels } from '../../../electron/engine/localize/extreme-points.js';
-import { nccInRegion, topK } from '../../../electron/engine/registration/select.js';
+import { capTemplates, nccInRegion, topK } from '../../../electron/engine/registration/select.js';
 import { clipNormalize } from '../../../electron/engine/registration/image.js';
 import { centredAffine, eulerToMatrix, IDENTITY34 } from '../../../electron/engine/registration/transform.js';
 import type { Vec3 } from '../../../electron/engine/volume/geometry.js';
@@ -44,6 +44,14 @@ test('topK keeps the k best-scored members, ties in the given order, everything 
   assert.deepEqual(topK(ms, (m) => m.s, 2).map((m) => m.seriesUid), ['b', 'd']);
   assert.deepEqual(topK(ms, (m) => m.s, 0).map((m) => m.seriesUid), ['a', 'b', 'c', 'd']);
   assert.deepEqual(topK(ms, (m) => m.s, 9).map((m) => m.seriesUid), ['a', 'b', 'c', 'd']);
+});
+
+test('capTemplates keeps the series with the best mean score, none when the cap is 0 or not binding', () => {
+  const scores = new Map([['a', [0.9, 0.1]], ['b', [0.6, 0.6]], ['c', [0.55]], ['d', []]]);
+  assert.deepEqual([...capTemplates(scores, 2)!], ['b', 'c']);
+  assert.equal(capTemplates(scores, 0), undefined);
+  assert.equal(capTemplates(scores, 4), undefined);
+  assert.deepEqual([...capTemplates(scores, 3)!].sort(), ['a', 'b', 'c']);
 });
 
 test('the atlas backend with selectTopK registers only the best templates and names them', async () => {

@@ -92,3 +92,39 @@ test('template derive --from-archive and --labels-dir: many scans at once, unmap
   assert.notEqual(mixed.code, 0);
   assert.match(mixed.stderr, /give no --series/);
 });
+
+test('template derive --labels-dir: a label map that fails part-way stores none of its structures', async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'db.sqlite');
+  const a = writePhantomSeries(join(dir, 'a'), { columns: 40, rows: 32, slices: 24, seed: 'a' });
+  assert.equal((await run(['import', join(dir, 'a'), '--db', db, '--json'])).code, 0);
+  const g = a.geometry;
+  const liver = a.organs.find((o) => o.name === 'Liver')!;
+  const data = new Uint8Array(g.dims[0] * g.dims[1] * g.dims[2]);
+  for (let k = 0; k < g.dims[2]; k++)
+    for (let j = 0; j < g.dims[1]; j++)
+      for (let i = 0; i < g.dims[0]; i++) {
+        const p = voxelToPatient(g, [i, j, k]);
+        if ([0, 1, 2].reduce((acc, x) => acc + ((p[x]! - liver.centreLps[x]!) / liver.radiiMm[x]!) ** 2, 0) <= 1) data[i + g.dims[0] * (j + g.dims[1] * k)] = 1;
+      }
+  const labelDir = join(dir, 'labels');
+  mkdirSync(labelDir);
+  writeNifti(join(labelDir, `${a.seriesUid}.nii.gz`), { ...g, data });
+  // Liver (label 1) derives; Spleen (label 2) has no voxel, which fails the map after Liver is read.
+  writeFileSync(join(dir, 'names.json'), JSON.stringify({ 1: 'Liver', 2: 'Spleen' }));
+  const failed = await run(['template', 'derive', '--set', 'abdomen', '--labels-dir', labelDir, '--names', join(dir, 'names.json'), '--structures', 'Liver,Spleen', '--db', db, '--json']);
+  const r = failed.json as Bulk;
+  assert.deepEqual(r.derived, []);
+  assert.equal(r.skipped.length, 1);
+  assert.match(r.skipped[0]!.reason, /holds no voxels for Spleen/);
+  const members = async (): Promise<string[]> => {
+    const listed = await run(['template', 'list', '--db', db, '--json']);
+    const sets = (listed.json as { sets: { structures: { name: string; members: { seriesUid: string }[] }[] }[] }).sets;
+    return sets.flatMap((s) => s.structures.flatMap((x) => x.members.map((m) => `${x.name}:${m.seriesUid}`)));
+  };
+  assert.deepEqual(await members(), [], 'nothing of the failed map is stored');
+  // The same map with the structure it does hold derives.
+  const ok = await run(['template', 'derive', '--set', 'abdomen', '--labels-dir', labelDir, '--names', join(dir, 'names.json'), '--structures', 'Liver', '--db', db, '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(await members(), [`Liver:${a.seriesUid}`]);
+});

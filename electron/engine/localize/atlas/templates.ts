@@ -9,7 +9,7 @@ import type { Volume } from '../../volume/volume.js';
 import type { KnownTransforms, JobStructure, TemplateJob, AtlasOptions } from '../../registration/template-job.js';
 import type { TemplateMemberInput } from '../localizer.js';
 import { runTemplateJobs, type LazyJobs, type PoolOptions } from '../../registration/pool.js';
-import { topK } from '../../registration/select.js';
+import { capTemplates, topK } from '../../registration/select.js';
 
 export interface TemplateGroup {
   seriesUid: string;
@@ -36,14 +36,20 @@ export function groupBySeries(structures: { name: string; members?: TemplateMemb
 export function sharedQuery(q: Volume): Volume<Float32Array> {
   const data = new Float32Array(new SharedArrayBuffer(q.data.length * 4));
   data.set(q.data);
-  return { dims: [...q.dims], spacing: [...q.spacing], origin: [...q.origin], direction: [...q.direction] as Volume['direction'], data };
+  const out: Volume<Float32Array> = { dims: [...q.dims], spacing: [...q.spacing], origin: [...q.origin], direction: [...q.direction] as Volume['direction'], data };
+  queryKeys.set(out, `${process.pid}:${++queryCount}`);
+  return out;
 }
+
+/** One key per shared query copy (TemplateJob.queryKey): its voxels never change after the copy. */
+const queryKeys = new WeakMap<Volume<Float32Array>, string>();
+let queryCount = 0;
 
 /** Cache of transforms per (query series, template series, options). */
 export class TransformCache {
   private readonly map = new Map<string, KnownTransforms>();
   private key(query: string, template: string, o: AtlasOptions): string {
-    return `${query}\u0000${template}\u0000${JSON.stringify([o.clipHu, o.globalLevels, o.localLevels, o.localMarginMm])}`;
+    return `${query}\u0000${template}\u0000${JSON.stringify([o.clipHu, o.globalLevels, o.localLevels, o.localMarginMm, o.workingSpacingMm, o.rankLevels])}`;
   }
   get(query: string, template: string, o: AtlasOptions): KnownTransforms | undefined {
     return this.map.get(this.key(query, template, o));
@@ -78,6 +84,8 @@ export async function buildJob(
     return s;
   });
   const job: TemplateJob = { query, template, structures, wantMasks: masks !== undefined, options };
+  const queryKey = queryKeys.get(query);
+  if (queryKey !== undefined) job.queryKey = queryKey;
   const known = cache.get(querySeries, group.seriesUid, options);
   if (known) job.known = known;
   return job;
@@ -140,11 +148,23 @@ export async function selectTemplates(
     const results = await runTemplateJobs(jobs, poolOpts);
     results.forEach((r, n) => cache.set(querySeries, groups[n]!.seriesUid, options, r.transforms));
   }
+  const perSeries = new Map<string, number[]>();
+  for (const s of structures) {
+    if ((s.members ?? []).length <= k) continue;
+    for (const m of s.members ?? []) {
+      const r = ranked(m.seriesUid, s.name);
+      const list = perSeries.get(m.seriesUid) ?? [];
+      if (r !== undefined) list.push(r);
+      perSeries.set(m.seriesUid, list);
+    }
+  }
+  const capped = capTemplates(perSeries, options.selectMaxTemplates);
   return structures.map((s) => {
     const members = s.members ?? [];
     if (members.length <= k) return { name: s.name, members, scores: members.map(() => Number.NaN) };
     const score = (m: TemplateMemberInput): number => ranked(m.seriesUid, s.name) ?? -Infinity;
-    const kept = topK(members, score, k);
+    // Within the cap first (scores are NCC, -1..1); outside it only to fill k.
+    const kept = topK(members, (m) => score(m) + (capped && !capped.has(m.seriesUid) ? -10 : 0), k);
     return { name: s.name, members: kept, scores: kept.map(score) };
   });
 }

@@ -22,6 +22,7 @@ import { countNonZero } from '../../metrics/masks.js';
 import { keepLargestComponents } from '../cleanup.js';
 import { fusedMembership, fuseMasks } from './fuse-masks.js';
 import { refineWithIntensity } from './intensity-refine.js';
+import { jointFusionMembership } from './joint-fusion.js';
 
 export class AtlasSegmenter implements Segmenter {
   readonly name = 'atlas';
@@ -38,6 +39,20 @@ export class AtlasSegmenter implements Segmenter {
   }
 
   async segment(req: SegmentRequest): Promise<SegmentedStructure[]> {
+    const { results, chosen } = await this.propagate(req);
+    return req.structures.map((s) => {
+      const fused = this.fuse(s.name, req.volume, results);
+      fused.templates = chosen.find((c) => c.name === s.name)?.members.map((m) => m.seriesUid) ?? [];
+      return fused;
+    });
+  }
+
+  /**
+   * Selection and registration: every chosen template's masks carried onto the query grid (one
+   * result per template series). Separate from `fuse` so that fusions can be compared on the same
+   * registrations (npm run bench -- atlas-fusion).
+   */
+  async propagate(req: SegmentRequest): Promise<{ results: TemplateJobResult[]; chosen: { name: string; members: TemplateMemberInput[] }[] }> {
     const ctx = { seriesUid: req.seriesUid };
     throwIfAborted(req.signal, ctx);
     // Which members have a mask decides which structures can be propagated; masks are loaded here
@@ -90,20 +105,35 @@ export class AtlasSegmenter implements Segmenter {
     if (req.signal) poolOpts.signal = req.signal;
     const results: TemplateJobResult[] = await runTemplateJobs(jobs, poolOpts);
     results.forEach((r, n) => this.cache.set(req.seriesUid, groups[n]!.seriesUid, this.options, r.transforms));
-    const o = this.options;
-    return req.structures.map((s) => {
-      const beta = o.fusionLocalSigmaMm > 0 ? o.fusionLocalBeta : 0;
-      const membership = fusedMembership(s.name, req.volume, results, beta);
-      if (o.intensityRefine) refineWithIntensity(membership, req.volume.data, { binHu: o.intensityBinHu, smoothHu: o.intensitySmoothHu });
-      const fused = fuseMasks(s.name, req.volume, results, o.intensityRefine ? o.intensityThreshold : o.fusionThreshold, beta, membership);
-      if (o.fusionLargestComponent && fused.voxels > 0) {
-        keepLargestComponents(fused.mask, [...req.volume.dims], 1);
-        fused.voxels = countNonZero(fused.mask);
-        fused.volumeCc = (fused.voxels * req.volume.spacing[0] * req.volume.spacing[1] * req.volume.spacing[2]) / 1000;
+    return { results, chosen };
+  }
+
+  /**
+   * One structure's fused mask from the propagated templates: joint label fusion or locally
+   * weighted voting, then the query's own HU (intensity refinement), the threshold and the largest
+   * component. `options` defaults to the segmenter's (a benchmark passes variants).
+   */
+  fuse(name: string, volume: SegmentRequest['volume'], results: TemplateJobResult[], o: AtlasOptions = this.options): SegmentedStructure {
+    const beta = o.fusionLocalSigmaMm > 0 ? o.fusionLocalBeta : 0;
+    let membership: Float32Array;
+    if (o.fusionMethod === 'joint') {
+      membership = jointFusionMembership(name, volume, results, { patchRadiusMm: o.jointPatchRadiusMm, beta: o.jointBeta, alpha: o.jointAlpha, clipHu: o.jointClipHu, unitHu: o.jointUnitHu, searchMm: o.jointSearchMm, nonNegative: o.jointNonNegative });
+      if (o.jointMix < 1) {
+        const local = fusedMembership(name, volume, results, beta);
+        for (let q = 0; q < membership.length; q++) membership[q] = o.jointMix * membership[q]! + (1 - o.jointMix) * local[q]!;
       }
-      fused.templates = chosen.find((c) => c.name === s.name)?.members.map((m) => m.seriesUid) ?? [];
-      return fused;
-    });
+    } else {
+      membership = fusedMembership(name, volume, results, beta);
+    }
+    if (o.intensityRefine) refineWithIntensity(membership, volume.data, { binHu: o.intensityBinHu, smoothHu: o.intensitySmoothHu });
+    const threshold = o.intensityRefine ? o.intensityThreshold : o.fusionMethod === 'joint' ? 0.5 : o.fusionThreshold;
+    const fused = fuseMasks(name, volume, results, threshold, beta, membership);
+    if (o.fusionLargestComponent && fused.voxels > 0) {
+      keepLargestComponents(fused.mask, [...volume.dims], 1);
+      fused.voxels = countNonZero(fused.mask);
+      fused.volumeCc = (fused.voxels * volume.spacing[0] * volume.spacing[1] * volume.spacing[2]) / 1000;
+    }
+    return fused;
   }
 }
 

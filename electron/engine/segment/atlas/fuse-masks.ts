@@ -90,13 +90,49 @@ export function fuseMasks(name: string, volume: Volume, results: TemplateJobResu
   }
   agree /= count;
   const ncc = Math.max(0, Math.min(1, votes.reduce((acc, v) => acc + v.ncc, 0) / count));
-  const confidence = voxels > 0 ? ncc * agree : 0;
+  // A fusion can follow the one template that matches the query (joint label fusion does), and
+  // then agrees with it; that the templates disagree among themselves still tells the reviewer to
+  // look, so confidence is limited by their mutual agreement too.
+  const confidence = voxels > 0 ? ncc * Math.min(agree, templateAgreement(votes.map((v) => v.mask))) : 0;
   const flags: StructureFlag[] = [];
   if (voxels === 0) flags.push('absent');
   else if (touches) flags.push('cut-off');
   if (confidence < 0.3) flags.push('low-confidence');
   const voxelCc = (volume.spacing[0] * volume.spacing[1] * volume.spacing[2]) / 1000;
   return { name, mask, voxels, volumeCc: voxels * voxelCc, confidence, flags };
+}
+
+/**
+ * Mean pairwise Dice of the templates' binarised masks on the query grid (1 with fewer than two
+ * templates); a template without a mask (mapped outside the query) agrees with none.
+ */
+export function templateAgreement(masks: ({ lo: number[]; dims: number[]; prob: Uint8Array } | undefined)[]): number {
+  if (masks.length < 2) return 1;
+  const sizes = masks.map((m) => (m ? m.prob.reduce((a, p) => a + (p >= 128 ? 1 : 0), 0) : 0));
+  let sum = 0;
+  let pairs = 0;
+  for (let a = 0; a < masks.length; a++) {
+    for (let b = a + 1; b < masks.length; b++, pairs++) {
+      const A = masks[a];
+      const B = masks[b];
+      if (!A || !B || sizes[a]! + sizes[b]! === 0) continue;
+      // Intersection over the overlap of the two crops (query-grid voxel indices).
+      const lo = [0, 1, 2].map((x) => Math.max(A.lo[x]!, B.lo[x]!));
+      const hi = [0, 1, 2].map((x) => Math.min(A.lo[x]! + A.dims[x]!, B.lo[x]! + B.dims[x]!));
+      let inter = 0;
+      for (let k = lo[2]!; k < hi[2]!; k++) {
+        for (let j = lo[1]!; j < hi[1]!; j++) {
+          for (let i = lo[0]!; i < hi[0]!; i++) {
+            const ia = i - A.lo[0]! + A.dims[0]! * (j - A.lo[1]! + A.dims[1]! * (k - A.lo[2]!));
+            const ib = i - B.lo[0]! + B.dims[0]! * (j - B.lo[1]! + B.dims[1]! * (k - B.lo[2]!));
+            if (A.prob[ia]! >= 128 && B.prob[ib]! >= 128) inter++;
+          }
+        }
+      }
+      sum += (2 * inter) / (sizes[a]! + sizes[b]!);
+    }
+  }
+  return sum / pairs;
 }
 
 /**
