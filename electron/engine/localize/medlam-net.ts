@@ -6,7 +6,7 @@
  * batch 10 reached 9.4 GB (NOTES.md).
  */
 import { ModelError } from '../errors.js';
-import { modelPath, requireSelected, selectModel, type ModelEntry, type ModelManifest } from '../models/manifest.js';
+import { modelPath, requireSelected, selectModel, type ExecutionProvider, type ModelEntry, type ModelManifest } from '../models/manifest.js';
 import { chooseExecutionProviders, openSession, ort, runSession, type Session, type SessionOptions } from '../models/session.js';
 import { correlationModel } from '../models/onnx-builder.js';
 import type { Shape3 } from '../volume/resample.js';
@@ -24,6 +24,8 @@ export class MedlamNet {
     private readonly full: { entry: ModelEntry; file: string; session: Session },
     private readonly fcOnly: { entry: ModelEntry; file: string; session: Session } | undefined,
     private readonly correlation: Map<number, Session>,
+    /** The execution provider the graphs were selected for. */
+    readonly provider: ExecutionProvider = 'cpu',
   ) {}
 
   /**
@@ -42,7 +44,7 @@ export class MedlamNet {
       const cfile = modelPath(manifest, ce);
       fc = { entry: ce, file: cfile, session: await openSession(cfile, o) };
     }
-    return new MedlamNet(full, fc, new Map());
+    return new MedlamNet(full, fc, new Map(), providers[0]);
   }
 
   /** The manifest entry of the full graph in use. */
