@@ -15,6 +15,7 @@ import { chooseExecutionProviders } from '../../../electron/engine/models/sessio
 import { MedlamNet } from '../../../electron/engine/localize/medlam-net.js';
 import { medsamFromModelsDir } from '../../../electron/engine/segment/factory.js';
 import { ModelError } from '../../../electron/engine/errors.js';
+import { modelsStatus } from '../../../electron/engine/backends.js';
 
 const FIX = join(REPO_ROOT, 'test', 'fixtures', 'models');
 const GPU = ['cuda', 'dml', 'coreml'];
@@ -133,4 +134,16 @@ test('the float16 tiny MedLAM runs on CPU within 1% of the float32 graph (measur
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(a.fc[i]! - b.fc[i]!) <= 1e-2 * Math.max(...a.fc.map(Math.abs)), `fc_position ${i}`);
   const fc16 = await f16.fcPosition(x, [64, 64, 64]);
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(fc16[i]! - b.fc[i]!) <= 1e-2 * Math.max(...b.fc.map(Math.abs)), `fc-only graph ${i}`);
+});
+
+test('models status judges each family by the entries meant for the provider in use', (t) => {
+  const both = folder(t);
+  assert.equal(modelsStatus(both).medlam.ok, true);
+  const gpuOnly = tempDir(t);
+  copyFileSync(join(FIX, 'medlam-tiny-fp16', 'medlam_tiny_full_fp16.onnx'), join(gpuOnly, 'f.onnx'));
+  const entry = { name: 'm16', role: 'medlam-full', file: 'f.onnx', sha256: sha256File(join(gpuOnly, 'f.onnx')), inputs: ['x'], outputs: ['fc_position'], precision: 'fp16', executionProviders: ['cuda'] };
+  writeFileSync(join(gpuOnly, 'manifest.json'), JSON.stringify({ models: [entry], executionProviders: ['cpu'] }));
+  const st = modelsStatus(gpuOnly);
+  assert.equal(st.medlam.ok, false);
+  assert.match(st.medlam.problem ?? '', /no medlam-full model for the cpu execution provider/);
 });
