@@ -9,7 +9,8 @@
 import { DelineateError, InputError } from './errors.js';
 import type { Localizer } from './localize/localizer.js';
 import type { Segmenter } from './segment/segmenter.js';
-import { checkModels, findModel, readManifest, type ModelManifest } from './models/manifest.js';
+import { checkModels, readManifest, selectModel, type ModelEntry, type ModelManifest } from './models/manifest.js';
+import { chooseExecutionProviders } from './models/session.js';
 import { medsamFromModelsDir } from './segment/factory.js';
 import { medlamFromModelsDir } from './localize/medlam.js';
 import { createAtlasBackend, type AtlasBackend } from './localize/atlas/index.js';
@@ -50,9 +51,22 @@ export function modelsStatus(dir: string | undefined): ModelsStatus {
   // makes the folder unusable for both families: say which file.
   const bad = [...checks.values()].find((c) => !c.ok);
   if (bad) return none(`model ${bad.name}: ${bad.problem ?? 'failed verification'}`);
+  // The entries the factories would open: per role, the one meant for the provider in use.
+  let provider: ReturnType<typeof chooseExecutionProviders>[number] = 'cpu';
+  try {
+    provider = chooseExecutionProviders(process.env, manifest.executionProviders)[0] ?? 'cpu';
+  } catch {
+    // DELINEATE_EP names a provider this build lacks: models status reports that separately.
+    provider = 'cpu';
+  }
   const family = (roles: string[]): { ok: boolean; problem?: string } => {
     for (const role of roles) {
-      const m = findModel(manifest, role);
+      let m: ModelEntry | undefined;
+      try {
+        m = selectModel(manifest, role, provider);
+      } catch (e) {
+        return { ok: false, problem: (e as Error).message };
+      }
       if (!m) return { ok: false, problem: `models folder ${manifest.dir} has no model with role ${role}` };
       const c = checks.get(m.name);
       if (!c?.ok) return { ok: false, problem: `model ${m.name}: ${c?.problem ?? 'failed verification'}` };

@@ -17,7 +17,9 @@ Requires Debian's python3-torch and python3-onnx (CPU). Usage:
          [--base-chns 24] [--fp16] [--instance-norm float64|float32]
 
 The manifest lists the float32 graphs under the roles medlam-full and medlam-fc; --fp16 adds
-float16-weight copies under medlam-full-fp16w / medlam-fc-fp16w (swap the roles to use them).
+float16 copies (to_fp16.py: half-precision arithmetic, float32 inputs and outputs) under the same
+roles, listed first and marked "executionProviders": ["cuda", "dml", "coreml"], so GPU providers use
+them and CPU keeps the float32 graphs.
 """
 import argparse
 import hashlib
@@ -157,28 +159,6 @@ def build(args):
     return net.eval()
 
 
-def to_fp16_weights(src, dst):
-    """A copy whose float32 weights are stored as float16 and cast back to float32 inside the graph:
-    half the file size, float32 arithmetic. PyTorch on CPU cannot trace a half-precision Conv3d, so a
-    graph computing in float16 (for GPU execution providers) needs an ONNX-level conversion instead."""
-    import onnx
-    from onnx import helper, numpy_helper
-    model = onnx.load(src)
-    g = model.graph
-    casts = []
-    for init in g.initializer:
-        if init.data_type != onnx.TensorProto.FLOAT or len(init.dims) == 0:
-            continue
-        arr = numpy_helper.to_array(init).astype(np.float16)
-        name = init.name
-        init.CopyFrom(numpy_helper.from_array(arr, name + '__fp16'))
-        casts.append(helper.make_node('Cast', [name + '__fp16'], [name], to=onnx.TensorProto.FLOAT))
-    nodes = casts + list(g.node)
-    del g.node[:]
-    g.node.extend(nodes)
-    onnx.save(model, dst)
-
-
 def sha256(path):
     h = hashlib.sha256()
     with open(path, 'rb') as f:
@@ -193,7 +173,7 @@ def main():
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=11)
     ap.add_argument('--base-chns', type=int, default=24)
-    ap.add_argument('--fp16', action='store_true', help='also write float16-weight copies (see to_fp16_weights)')
+    ap.add_argument('--fp16', action='store_true', help='also write float16 copies for GPU providers (see to_fp16.py)')
     ap.add_argument('--instance-norm', choices=['float64', 'float32'], default='float64')
     ap.add_argument('--name', default='medlam')
     ap.add_argument('--state-dict-out', help='also save the (random) state_dict, for the reference timing')
@@ -224,12 +204,16 @@ def main():
                               dynamic_axes={'x': {0: 'B'}, **{o: {0: 'B'} for o in outputs}})
         variants = [(file, '', 'fp32')]
         if args.fp16:
-            f16 = f'{args.name}_{tag}_fp16w.onnx'
-            to_fp16_weights(path, os.path.join(args.out, f16))
-            variants.append((f16, '-fp16w', 'fp16'))
+            import onnx
+            from to_fp16 import convert
+            f16 = f'{args.name}_{tag}_fp16.onnx'
+            onnx.save(convert(onnx.load(path)), os.path.join(args.out, f16))
+            variants.insert(0, (f16, '-fp16', 'fp16'))
         for f, suffix, precision in variants:
-            entry = {'name': f'{args.name}-{tag}{suffix}', 'role': role if not suffix else f'{role}{suffix}', 'file': f,
+            entry = {'name': f'{args.name}-{tag}{suffix}', 'role': role, 'file': f,
                      'sha256': sha256(os.path.join(args.out, f)), 'inputs': ['x'], 'outputs': outputs, 'precision': precision}
+            if precision == 'fp16':
+                entry['executionProviders'] = ['cuda', 'dml', 'coreml']
             if role == 'medlam-full':
                 entry['constants'] = constants
             models.append(entry)

@@ -36,7 +36,7 @@ import { loadVolume } from '../../electron/engine/volume/load.js';
 import { countGraphFlops, countModelFlops } from '../../electron/engine/models/flops.js';
 import { parseOnnxModel } from '../../electron/engine/models/onnx-graph.js';
 import { correlationModel } from '../../electron/engine/models/onnx-builder.js';
-import { loadManifest, modelPath, requireModel, findModel, sha256File } from '../../electron/engine/models/manifest.js';
+import { loadManifest, modelPath, requireModel, selectModel, sha256File } from '../../electron/engine/models/manifest.js';
 import { MedlamLocalizer } from '../../electron/engine/localize/medlam.js';
 import { MemorySupportCache } from '../../electron/engine/localize/support-cache.js';
 import { SamOnnx } from '../../electron/engine/segment/sam-onnx.js';
@@ -103,9 +103,10 @@ async function importStage(folder: string): Promise<Row[]> {
 async function medlamStage(dir: string, nStruct: number): Promise<Row[]> {
   const kbp = join(dataDir(), 'openkbp');
   const manifest = loadManifest(dir);
-  const full = requireModel(manifest, 'medlam-full');
-  const fcEntry = findModel(manifest, 'medlam-fc') ?? full;
   const loc = await MedlamLocalizer.fromModelsDir(dir, { cache: new MemorySupportCache() });
+  // The entries the localizer opened (a manifest may list float16 ones for GPU providers first).
+  const full = loc.network.fullEntry;
+  const fcEntry = (loc.network.hasFcGraph ? selectModel(manifest, 'medlam-fc', loc.network.provider) : undefined) ?? full;
   const c = loc.constants;
   const x = { [full.inputs?.[0] ?? 'x']: { shape: [1, 1, ...c.patchSize] } };
   const fullFlops = countModelFlops(modelPath(manifest, full), x).flops;

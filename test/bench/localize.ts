@@ -9,13 +9,27 @@
  * 94 full forwards for 7 structures. We run the fc-only graph on the crops and the full graph on the
  * MSS patches, with template features from the cache. Per-patch costs (ours and PyTorch's) are measured
  * back to back on DELINEATE_BENCH_REF_PATCHES (default 4) of the same patches and multiplied by each
- * side's forward count; the measured wall time of our query is printed too.
- * Env: DELINEATE_BENCH_STRUCTURES (default 7), DELINEATE_BENCH_BASE_CHNS (default 24).
+ * side's forward count; the measured wall time of our query is printed too (skipped with
+ * DELINEATE_BENCH_WALL=0: on a loaded 2-core machine a full-size forward takes minutes). Our forward
+ * count is the number of distinct MSS crop centres (rows sharing a centre share one forward); it is
+ * counted from the wall-time query, else taken as one per row.
+ *
+ * Also printed: each side's FLOPs per query, counted from the graphs (engine/models/flops.ts), whose
+ * ratio is the best speed-up possible at equal per-FLOP efficiency; and, when ../shared/parity is
+ * present, the same per-patch costs applied to its SPL case (2 templates, rows and distinct crop
+ * centres read from the reference's recorded MSS centres), where shared centres save forwards.
+ * Env: DELINEATE_BENCH_STRUCTURES (default 7), DELINEATE_BENCH_BASE_CHNS (default 24),
+ * DELINEATE_BENCH_REF_PATCHES (default 4), DELINEATE_BENCH_WALL (default 1).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, dataDir } from '../helpers/data.js';
+import { REPO_ROOT, dataDir, parityDir } from '../helpers/data.js';
+import { countGraphFlops, countModelFlops } from '../../electron/engine/models/flops.js';
+import { parseOnnxModel } from '../../electron/engine/models/onnx-graph.js';
+import { correlationModel } from '../../electron/engine/models/onnx-builder.js';
+import { modelPath, selectModel } from '../../electron/engine/models/manifest.js';
+import { gemmPeak } from './_limits-machine.js';
 import { readNifti, readNiftiLabels } from '../../electron/engine/nifti/nifti.js';
 import { MedlamLocalizer } from '../../electron/engine/localize/medlam.js';
 import { MemorySupportCache } from '../../electron/engine/localize/support-cache.js';
@@ -39,6 +53,21 @@ function ensureModels(dir: string, base: number): string {
 }
 
 const mb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** Rows and distinct MSS crop centres of the parity SPL case (the reference's recorded centres). */
+function paritySpl(): { rows: number; distinct: number; templates: number } | undefined {
+  const dir = join(parityDir(), 'spl');
+  if (!existsSync(join(dir, 'case.json'))) return undefined;
+  const json = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { inputs: { support_ct: string[] } };
+  const seen = new Set<string>();
+  let rows = 0;
+  for (let s = 1; existsSync(join(dir, `s${s}_mss_centre_vox.i16.bin`)); s++) {
+    const b = readFileSync(join(dir, `s${s}_mss_centre_vox.i16.bin`));
+    const v = new Int16Array(b.buffer, b.byteOffset, b.length / 2);
+    for (let i = 0; i < v.length; i += 3, rows++) seen.add(`${v[i]},${v[i + 1]},${v[i + 2]}`);
+  }
+  return { rows, distinct: seen.size, templates: json.inputs.support_ct.length };
+}
 
 export async function bench(): Promise<void> {
   const kbp = join(dataDir(), 'openkbp');
@@ -69,13 +98,27 @@ export async function bench(): Promise<void> {
   }
   const req = { seriesUid: 'pt_17', query, templateSet: 'bench', structures, mode: 'wpl' as const };
 
-  let t = performance.now();
-  for (const s of structures) await loc.support(req, s);
-  const supportS = (performance.now() - t) / 1000;
-  const rssAfterSupport = mb();
-  t = performance.now();
-  const out = await loc.localize(req);
-  const queryS = (performance.now() - t) / 1000;
+  const wall = process.env.DELINEATE_BENCH_WALL !== '0';
+  let supportS = NaN;
+  let queryS = NaN;
+  let rssAfterSupport = NaN;
+  let out: Awaited<ReturnType<typeof loc.localize>> = [];
+  let fullForwards = structures.length * 6;
+  if (wall) {
+    let t = performance.now();
+    for (const s of structures) await loc.support(req, s);
+    supportS = (performance.now() - t) / 1000;
+    rssAfterSupport = mb();
+    const net = loc.network;
+    const features = net.features.bind(net);
+    let n = 0;
+    net.features = (p, size) => (n++, features(p, size));
+    t = performance.now();
+    out = await loc.localize(req);
+    queryS = (performance.now() - t) / 1000;
+    net.features = features;
+    fullForwards = n;
+  }
   const rss = mb();
 
   // Per-patch costs on the same patches, ours and the reference's, measured back to back (ours before
@@ -87,9 +130,12 @@ export async function bench(): Promise<void> {
   const buf = new Float32Array(patches.length * 64 ** 3);
   patches.forEach((p, i) => buf.set(p, i * 64 ** 3));
   writeFileSync(patchFile, buf);
+  // The similarity convolutions' cost does not depend on the kernel values: kernels of the support's
+  // shapes (C x k^3 per scale) stand in, so this part needs no support features.
+  const probe = await loc.network.features(patches[0]!, c.patchSize);
+  const kernels = c.kernelSizes.map((k) => new Float32Array(probe.channels * k ** 3).fill(1 / k ** 3));
   const ours = async (): Promise<{ fc: number; full: number; corr: number }> => {
     const net = loc.network;
-    const sup = await loc.support(req, structures[0]!);
     let fc = 0;
     let full = 0;
     let corr = 0;
@@ -101,35 +147,69 @@ export async function bench(): Promise<void> {
       const f = await net.features(p, c.patchSize);
       full += performance.now() - t0;
       t0 = performance.now();
-      for (let s = 0; s < f.maps.length; s++) {
-        const k = sup.kernelSizes[s]!;
-        const per = f.channels * k ** 3;
-        await net.correlate(f.maps[s]!, f.channels, f.sizes[s]!, sup.kernels[s]!.subarray(0, per), k);
-      }
+      for (let s = 0; s < f.maps.length; s++) await net.correlate(f.maps[s]!, f.channels, f.sizes[s]!, kernels[s]!, c.kernelSizes[s]!);
       corr += performance.now() - t0;
     }
     const n = patches.length * 1000;
     return { fc: fc / n, full: full / n, corr: corr / n };
   };
+  const peak0 = (await gemmPeak([2048], 2)).best.rate;
   const before = await ours();
   const r = spawnSync(PY, [join(REPO_ROOT, 'test/bench/_medlam_reference.py'), join(REPO_ROOT, 'models/export'), state, patchFile, String(patches.length), '2', String(base)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`reference timing failed: ${r.stderr}`);
   const after = await ours();
+  const peak1 = (await gemmPeak([2048], 2)).best.rate;
+  const peak = (peak0 + peak1) / 2;
   const ref = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { per_patch_s: number };
   const per = { fc: (before.fc + after.fc) / 2, full: (before.full + after.full) / 2, corr: (before.corr + after.corr) / 2 };
   const rows = structures.length * 6;
   const forwards = rows * 2 + c.queryCrops;
   const refQueryS = forwards * ref.per_patch_s;
-  const oursModelS = c.queryCrops * per.fc + rows * (per.full + per.corr);
+  const oursModelS = c.queryCrops * per.fc + fullForwards * per.full + rows * per.corr;
 
+  // FLOPs per query from the graphs: the reference's 94 full forwards against our fc + full forwards
+  // and the similarity convolutions (3 scales per row).
+  const x = { x: { shape: [1, 1, ...c.patchSize] } };
+  const m = loc.manifest;
+  const fullEntry = selectModel(m, 'medlam-full', 'cpu')!;
+  const fcEntry = selectModel(m, 'medlam-fc', 'cpu') ?? fullEntry;
+  const fullF = countModelFlops(modelPath(m, fullEntry), x).flops;
+  const fcF = countModelFlops(modelPath(m, fcEntry), x).flops;
+  let corrF = 0;
+  probe.sizes.forEach((S, i) => {
+    const k = c.kernelSizes[i]!;
+    corrF += countGraphFlops(parseOnnxModel(correlationModel(k)).graph, { x: { shape: [1, probe.channels, S, S, S] }, w: { shape: [k, probe.channels, 1, k, k] } }).flops;
+  });
+  const refF = forwards * fullF;
+  const oursF = c.queryCrops * fcF + fullForwards * fullF + rows * corrF;
+  const tf = (f: number): string => `${(f / 1e9).toFixed(1)} GFLOP`;
+  const spl = paritySpl();
+  const splLine = spl
+    ? (() => {
+        const refS = (spl.templates * spl.rows + c.queryCrops + spl.rows) * ref.per_patch_s;
+        const ourS = c.queryCrops * per.fc + spl.distinct * per.full + spl.rows * per.corr;
+        const refFs = (spl.templates * spl.rows + c.queryCrops + spl.rows) * fullF;
+        const ourFs = c.queryCrops * fcF + spl.distinct * fullF + spl.rows * corrF;
+        return `SPL, projected with these per-patch costs onto the parity SPL case (${spl.templates} templates, ${spl.rows} rows, ${spl.distinct} distinct crop centres): reference ${spl.templates * spl.rows + c.queryCrops + spl.rows} full forwards = ${refS.toFixed(1)} s, ours ${c.queryCrops} fc + ${spl.distinct} full + ${spl.rows} similarity = ${ourS.toFixed(1)} s: ${(refS / ourS).toFixed(2)}x (FLOP bound ${(refFs / ourFs).toFixed(2)}x)`;
+      })()
+    : 'SPL projection skipped: ../shared/parity/spl is absent';
+
+  const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const lines = [
-    `MedLAM localize, WPL, ${structures.length} structures, query pt_17 (${query.dims.join('x')}), template pt_4, base_chns ${base}, ${loc.models().map((m) => m.name).join(' + ')}`,
-    `support features (once per template set, cached): ${supportS.toFixed(1)} s wall, peak RSS ${rssAfterSupport} MB`,
-    `query, measured wall time with cached support: ${queryS.toFixed(1)} s, peak RSS ${rss} MB (target <= 3072 MB: ${rss <= 3072 ? 'met' : 'NOT met'})`,
+    `MedLAM localize, WPL, ${structures.length} structures, query pt_17 (${query.dims.join('x')}), template pt_4, base_chns ${base}, ${loc.models().map((e) => e.name).join(' + ')}; load average at the end ${load()}`,
+    wall
+      ? `support features (once per template set, cached): ${supportS.toFixed(1)} s wall, peak RSS ${rssAfterSupport} MB`
+      : 'support features and wall-time query skipped (DELINEATE_BENCH_WALL=0): one full forward per row assumed',
+    wall
+      ? `query, measured wall time with cached support: ${queryS.toFixed(1)} s (${fullForwards} full forwards for ${rows} rows), peak RSS ${rss} MB (target <= 3072 MB: ${rss <= 3072 ? 'met' : 'NOT met'})`
+      : `peak RSS ${rss} MB (per-patch runs only)`,
     `per 64^3 patch, same patches, back to back: ours fc-only ${per.fc.toFixed(2)} s, full ${per.full.toFixed(2)} s, similarity convolutions ${per.corr.toFixed(2)} s; reference PyTorch full forward ${ref.per_patch_s.toFixed(2)} s`,
-    `per query from those costs: ours ${c.queryCrops} fc + ${rows} x (full + similarity) = ${oursModelS.toFixed(1)} s; reference ${forwards} full forwards = ${refQueryS.toFixed(1)} s (network only)`,
+    `per query from those costs: ours ${c.queryCrops} fc + ${fullForwards} full + ${rows} similarity = ${oursModelS.toFixed(1)} s; reference ${forwards} full forwards = ${refQueryS.toFixed(1)} s (network only)`,
+    `FLOPs per query: reference ${tf(refF)} (${tf(fullF)} per forward), ours ${tf(oursF)} (fc ${tf(fcF)}, similarity ${tf(corrF)} per row): at equal per-FLOP efficiency the speed-up is at most ${(refF / oursF).toFixed(2)}x`,
     `speed-up per query vs the reference: ${(refQueryS / oursModelS).toFixed(2)}x (target >= 3x: ${refQueryS / oursModelS >= 3 ? 'met' : 'NOT met'}); full forward alone ours vs PyTorch: ${(ref.per_patch_s / per.full).toFixed(2)}x`,
-    `structures: ${out.map((s) => `${s.name} conf ${s.confidence.toFixed(2)} [${s.flags.join(',')}]`).join('; ')}`,
+    `against this machine's limit (npm run bench -- limits; ONNX Runtime MatMul 2048^3 peak ${(peak0 / 1e9).toFixed(1)} -> ${(peak1 / 1e9).toFixed(1)} GFLOP/s around our runs): full forward ${per.full.toFixed(2)} s vs ${(fullF / peak).toFixed(2)} s at the peak = ${(per.full / (fullF / peak)).toFixed(2)}; fc-only ${(per.fc / (fcF / peak)).toFixed(2)}; similarity ${(per.corr / (corrF / peak)).toFixed(2)}; our query ${(oursModelS / (oursF / peak)).toFixed(2)}`,
+    splLine,
+    ...(wall ? [`structures: ${out.map((o) => `${o.name} conf ${o.confidence.toFixed(2)} [${o.flags.join(',')}]`).join('; ')}`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

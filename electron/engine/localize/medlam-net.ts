@@ -6,8 +6,8 @@
  * batch 10 reached 9.4 GB (NOTES.md).
  */
 import { ModelError } from '../errors.js';
-import { findModel, modelPath, requireModel, type ModelEntry, type ModelManifest } from '../models/manifest.js';
-import { openSession, ort, runSession, type Session, type SessionOptions } from '../models/session.js';
+import { modelPath, requireSelected, selectModel, type ExecutionProvider, type ModelEntry, type ModelManifest } from '../models/manifest.js';
+import { chooseExecutionProviders, openSession, ort, runSession, type Session, type SessionOptions } from '../models/session.js';
 import { correlationModel } from '../models/onnx-builder.js';
 import type { Shape3 } from '../volume/resample.js';
 
@@ -24,19 +24,32 @@ export class MedlamNet {
     private readonly full: { entry: ModelEntry; file: string; session: Session },
     private readonly fcOnly: { entry: ModelEntry; file: string; session: Session } | undefined,
     private readonly correlation: Map<number, Session>,
+    /** The execution provider the graphs were selected for. */
+    readonly provider: ExecutionProvider = 'cpu',
   ) {}
 
+  /**
+   * Opens the graphs the manifest selects for the execution provider in use (selectModel: a float16
+   * entry listed for GPU providers is skipped on CPU).
+   */
   static async open(manifest: ModelManifest, opts: SessionOptions = {}): Promise<MedlamNet> {
-    const fe = requireModel(manifest, 'medlam-full');
+    const providers = opts.executionProviders ?? chooseExecutionProviders(process.env, manifest.executionProviders);
+    const o: SessionOptions = { ...opts, executionProviders: providers };
+    const fe = requireSelected(manifest, 'medlam-full', providers[0]!);
     const ffile = modelPath(manifest, fe);
-    const full = { entry: fe, file: ffile, session: await openSession(ffile, opts) };
-    const ce = findModel(manifest, 'medlam-fc');
+    const full = { entry: fe, file: ffile, session: await openSession(ffile, o) };
+    const ce = selectModel(manifest, 'medlam-fc', providers[0]!);
     let fc: typeof full | undefined;
     if (ce) {
       const cfile = modelPath(manifest, ce);
-      fc = { entry: ce, file: cfile, session: await openSession(cfile, opts) };
+      fc = { entry: ce, file: cfile, session: await openSession(cfile, o) };
     }
-    return new MedlamNet(full, fc, new Map());
+    return new MedlamNet(full, fc, new Map(), providers[0]);
+  }
+
+  /** The manifest entry of the full graph in use. */
+  get fullEntry(): ModelEntry {
+    return this.full.entry;
   }
 
   /** Whether the coarse stage runs on a separate fc-only graph. */

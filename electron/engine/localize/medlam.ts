@@ -77,9 +77,10 @@ export class MedlamLocalizer implements Localizer {
   }
 
   static async fromManifest(manifest: ModelManifest, opts: MedlamOptions = {}): Promise<MedlamLocalizer> {
-    const full = requireModel(manifest, 'medlam-full');
     const net = await MedlamNet.open(manifest, opts.session);
-    return new MedlamLocalizer(manifest, net, medlamConstants(full.constants), opts);
+    // The constants belong to the method, not the file: a float16 entry may leave them to the float32 one.
+    const constants = net.fullEntry.constants ?? requireModel(manifest, 'medlam-full').constants;
+    return new MedlamLocalizer(manifest, net, medlamConstants(constants), opts);
   }
 
   models(): ModelRef[] {

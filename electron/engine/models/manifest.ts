@@ -13,14 +13,27 @@
  *       "inputs": ["x"], "outputs": ["fc_position", "feature0", "feature1", "feature2"],
  *       "precision": "fp32", "constants": { ...MedlamConstants (localize/constants.ts) } },
  *     { "name": "medlam-fc", "role": "medlam-fc", ... "outputs": ["fc_position"] },
+ *     { "name": "sam-encoder-fp16", "role": "sam-encoder", "precision": "fp16",
+ *       "executionProviders": ["cuda", "dml", "coreml"], ... },
  *     { "name": "sam-encoder", "role": "sam-encoder", ... }
- *   ]
+ *   ],
+ *   "executionProviders": ["cuda", "cpu"]
  * }
+ *
+ * Several entries may share a role: the first one (in file order) whose `executionProviders` lists
+ * the provider the sessions will use, or that has no such list, is the one used (selectModel). So a
+ * float16 encoder listed for GPU providers ahead of the float32 one is used on a GPU and skipped on
+ * CPU. The top-level `executionProviders` orders the providers to try for this folder (the default
+ * is CUDA, DirectML, CoreML, then CPU); DELINEATE_EP still overrides it.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ModelError } from '../errors.js';
+
+/** ONNX Runtime execution providers Delineate knows, in its default order of preference. */
+export const EXECUTION_PROVIDERS = ['cuda', 'dml', 'coreml', 'cpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 /** Known roles; other strings are allowed so that new backends need no change here. */
 export type ModelRole = 'medlam-full' | 'medlam-fc' | 'sam-encoder' | 'sam-decoder' | (string & {});
@@ -33,7 +46,10 @@ export interface ModelEntry {
   sha256: string;
   inputs: string[];
   outputs: string[];
+  /** Arithmetic of the graph: fp16 graphs compute in half precision (models/export/to_fp16.py). */
   precision?: 'fp32' | 'fp16';
+  /** Providers this file is meant for; absent: any. See selectModel. */
+  executionProviders?: ExecutionProvider[];
   /** Method constants (patch size, spacing, distance ratio, normalisation points, ...). */
   constants?: Record<string, unknown>;
 }
@@ -43,6 +59,8 @@ export interface ModelManifest {
   dir: string;
   format: number;
   models: ModelEntry[];
+  /** This folder's order of preference for execution providers (absent: EXECUTION_PROVIDERS). */
+  executionProviders?: ExecutionProvider[];
 }
 
 export interface ModelCheck {
@@ -69,14 +87,24 @@ export function readManifest(dir: string): ModelManifest {
   if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as { models?: unknown }).models)) {
     throw new ModelError(`${path} must be an object with a "models" array`, { file: path });
   }
-  const r = raw as { format?: unknown; models: unknown[] };
+  const r = raw as { format?: unknown; models: unknown[]; executionProviders?: unknown };
   const models = r.models.map((m, i) => parseEntry(m, `${path} models[${i}]`));
+  const eps = r.executionProviders === undefined ? undefined : parseProviders(r.executionProviders, path);
   const names = new Set<string>();
   for (const m of models) {
     if (names.has(m.name)) throw new ModelError(`${path}: model name "${m.name}" appears twice`, { file: path });
     names.add(m.name);
   }
-  return { dir: abs, format: typeof r.format === 'number' ? r.format : 1, models };
+  return { dir: abs, format: typeof r.format === 'number' ? r.format : 1, models, ...(eps ? { executionProviders: eps } : {}) };
+}
+
+function parseProviders(v: unknown, where: string): ExecutionProvider[] {
+  const known: readonly string[] = EXECUTION_PROVIDERS;
+  if (!Array.isArray(v) || v.length === 0 || !v.every((p) => typeof p === 'string' && known.includes(p))) {
+    throw new ModelError(`${where}: "executionProviders" must be a non-empty array of ${EXECUTION_PROVIDERS.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  if (new Set(v).size !== v.length) throw new ModelError(`${where}: "executionProviders" lists a provider twice: ${JSON.stringify(v)}`);
+  return v as ExecutionProvider[];
 }
 
 function parseEntry(m: unknown, where: string): ModelEntry {
@@ -104,6 +132,7 @@ function parseEntry(m: unknown, where: string): ModelEntry {
   if (precision !== undefined && precision !== 'fp32' && precision !== 'fp16') {
     throw new ModelError(`${where}: "precision" must be fp32 or fp16`);
   }
+  const eps = o.executionProviders === undefined ? undefined : parseProviders(o.executionProviders, where);
   const constants = o.constants;
   if (constants !== undefined && (typeof constants !== 'object' || constants === null || Array.isArray(constants))) {
     throw new ModelError(`${where}: "constants" must be an object`);
@@ -116,6 +145,7 @@ function parseEntry(m: unknown, where: string): ModelEntry {
     inputs: strs('inputs'),
     outputs: strs('outputs'),
     ...(precision !== undefined ? { precision } : {}),
+    ...(eps ? { executionProviders: eps } : {}),
     ...(constants !== undefined ? { constants: constants as Record<string, unknown> } : {}),
   };
 }
@@ -179,6 +209,32 @@ export function findModel(manifest: ModelManifest, role: ModelRole): ModelEntry 
 
 export function requireModel(manifest: ModelManifest, role: ModelRole): ModelEntry {
   const m = findModel(manifest, role);
+  if (!m) throw new ModelError(`models folder ${manifest.dir} has no model with role ${role}`, { file: join(manifest.dir, MANIFEST_FILE) });
+  return m;
+}
+
+/**
+ * The entry of a role for sessions running on `provider`: the first, in manifest order, whose
+ * `executionProviders` lists it or that has none. Undefined when the role is absent; a ModelError
+ * naming the manifest when the role is present but every entry is meant for other providers.
+ */
+export function selectModel(manifest: ModelManifest, role: ModelRole, provider: ExecutionProvider): ModelEntry | undefined {
+  const all = manifest.models.filter((m) => m.role === role);
+  if (all.length === 0) return undefined;
+  const m = all.find((e) => !e.executionProviders || e.executionProviders.includes(provider));
+  if (!m) {
+    const listed = all.map((e) => `${e.name} (${e.precision ?? 'fp32'}: ${e.executionProviders!.join(', ')})`).join('; ');
+    throw new ModelError(
+      `${join(manifest.dir, MANIFEST_FILE)}: no ${role} model for the ${provider} execution provider (entries: ${listed}); add one without "executionProviders" or listing ${provider}`,
+      { file: join(manifest.dir, MANIFEST_FILE) },
+    );
+  }
+  return m;
+}
+
+/** selectModel for a role the backend cannot do without. */
+export function requireSelected(manifest: ModelManifest, role: ModelRole, provider: ExecutionProvider): ModelEntry {
+  const m = selectModel(manifest, role, provider);
   if (!m) throw new ModelError(`models folder ${manifest.dir} has no model with role ${role}`, { file: join(manifest.dir, MANIFEST_FILE) });
   return m;
 }

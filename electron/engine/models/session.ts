@@ -9,8 +9,9 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from './manifest.js';
 
-export type ExecutionProvider = 'cuda' | 'dml' | 'coreml' | 'cpu';
+export type { ExecutionProvider };
 
 export interface SessionOptions {
   executionProviders?: ExecutionProvider[];
@@ -22,7 +23,7 @@ export interface SessionOptions {
 export type Session = ort.InferenceSession;
 export { ort };
 
-const PREFERENCE: ExecutionProvider[] = ['cuda', 'dml', 'coreml', 'cpu'];
+const PREFERENCE: readonly ExecutionProvider[] = EXECUTION_PROVIDERS;
 
 function ortBinDir(): string | undefined {
   try {
@@ -57,8 +58,11 @@ export function availableExecutionProviders(): ExecutionProvider[] {
   return out;
 }
 
-/** The provider list handed to ONNX Runtime: the best available one, then CPU as fallback. */
-export function chooseExecutionProviders(env: NodeJS.ProcessEnv = process.env): ExecutionProvider[] {
+/**
+ * The provider list handed to ONNX Runtime: the first available one of `preference` (a models
+ * folder's manifest `executionProviders`, else CUDA, DirectML, CoreML, CPU), then CPU as fallback.
+ */
+export function chooseExecutionProviders(env: NodeJS.ProcessEnv = process.env, preference: readonly ExecutionProvider[] = PREFERENCE): ExecutionProvider[] {
   const available = availableExecutionProviders();
   const forced = env.DELINEATE_EP?.trim().toLowerCase();
   if (forced) {
@@ -70,7 +74,7 @@ export function chooseExecutionProviders(env: NodeJS.ProcessEnv = process.env): 
     }
     return forced === 'cpu' ? ['cpu'] : [forced as ExecutionProvider, 'cpu'];
   }
-  const best = PREFERENCE.find((p) => available.includes(p)) ?? 'cpu';
+  const best = preference.find((p) => available.includes(p)) ?? 'cpu';
   return best === 'cpu' ? ['cpu'] : [best, 'cpu'];
 }
 

@@ -47,7 +47,7 @@ export async function modelsSetupStatus(requestedDir?: string, env: NodeJS.Proce
   let executionProviders: ModelsStatusInfo['executionProviders'];
   const available = availableExecutionProviders();
   try {
-    executionProviders = { available, inUse: chooseExecutionProviders(env)[0] ?? 'cpu' };
+    executionProviders = { available, inUse: chooseExecutionProviders(env, manifest?.executionProviders)[0] ?? 'cpu' };
   } catch (e) {
     // DELINEATE_EP names a provider this build lacks: sessions would fail to open; say why.
     executionProviders = { available, inUse: 'none', problem: (e as Error).message };

@@ -4,7 +4,8 @@
  * models/export/export_sam.py) give the preprocessing, falling back to MedSAM's published values.
  */
 import { ModelError } from '../errors.js';
-import { loadManifest, modelPath, requireModel } from '../models/manifest.js';
+import { findModel, loadManifest, modelPath, requireModel, requireSelected } from '../models/manifest.js';
+import { chooseExecutionProviders } from '../models/session.js';
 import { MedsamSegmenter, type MedsamOptions } from './medsam.js';
 import { MEDSAM_CONSTANTS, type SamPreprocessConstants } from './preprocess.js';
 
@@ -40,9 +41,14 @@ export interface MedsamFromDirOptions extends Omit<MedsamOptions, 'encoderFile' 
 export function medsamFromModelsDir(dir: string, opts: MedsamFromDirOptions = {}): MedsamSegmenter {
   const manifest = loadManifest(dir);
   const { quantizedEncoder, ...rest } = opts;
-  const enc = requireModel(manifest, quantizedEncoder ? 'sam-encoder-int8' : 'sam-encoder');
-  const dec = requireModel(manifest, 'sam-decoder');
-  const constants = { ...MEDSAM_CONSTANTS, ...samConstantsFrom(enc.constants, `${dir} model ${enc.name}`), ...(opts.constants ?? {}) };
+  // The encoder (and decoder) entries for the provider in use: a float16 encoder listed for GPU
+  // providers in the manifest is used there and skipped on CPU (manifest.ts selectModel).
+  const providers = opts.session?.executionProviders ?? chooseExecutionProviders(process.env, manifest.executionProviders);
+  rest.session = { ...opts.session, executionProviders: providers };
+  const enc = quantizedEncoder ? requireModel(manifest, 'sam-encoder-int8') : requireSelected(manifest, 'sam-encoder', providers[0]!);
+  const dec = requireSelected(manifest, 'sam-decoder', providers[0]!);
+  const encConstants = enc.constants ?? findModel(manifest, 'sam-encoder')?.constants;
+  const constants = { ...MEDSAM_CONSTANTS, ...samConstantsFrom(encConstants, `${dir} model ${enc.name}`), ...(opts.constants ?? {}) };
   return new MedsamSegmenter({
     ...rest,
     encoderFile: modelPath(manifest, enc),
