@@ -158,7 +158,25 @@ export async function exportPackage(db: Db, req: ExportPackageRequest): Promise<
   };
 
   const deid = req.deidentify ? packageDeidentifier(db, req.deidentify) : undefined;
+  const created = !existsSync(req.dir);
   mkdirSync(req.dir, { recursive: true });
+  try {
+    return writePackage(db, req, { templateUids, queries, backend, deid });
+  } catch (e) {
+    // The folder was new or empty: a failed export (a full disk) leaves it as it found it, so the
+    // same command succeeds once the cause is gone.
+    if (created) rmSync(req.dir, { recursive: true, force: true });
+    else for (const f of readdirSync(req.dir)) rmSync(join(req.dir, f), { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function writePackage(
+  db: Db,
+  req: ExportPackageRequest,
+  ctx: { templateUids: string[]; queries: string[]; backend: PackageManifest['backend']; deid: PackageDeidentifier | undefined },
+): ExportPackageResult {
+  const { templateUids, queries, backend, deid } = ctx;
   const files: PackageFile[] = [];
   const all = [...templateUids, ...queries];
   if (deid) for (const uid of all) deid.check(uid);
