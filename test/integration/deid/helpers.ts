@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { readPart10, seqOf, strOf, type Naturalized } from '../../../electron/engine/rtstruct/dcmjs.js';
 import { writePhantomSeries, type PhantomSeries } from '../../fixtures/phantom/phantom.js';
 import { rewrite, writeRtstructFor } from '../../fixtures/phantom/variants.js';
-import { REPO_ROOT } from '../../helpers/data.js';
+import { cliProcess } from '../../helpers/cli.js';
 
 export const IDENTIFYING = {
   PatientName: 'Grindelwald^Augusta',
@@ -31,10 +31,8 @@ export const IDENTIFYING = {
   OtherPatientIDs: 'NHS-4857773456',
 };
 
-export function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'delineate.js'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** bin/delineate.js in a child process (test/helpers/cli.ts). */
+export const cli = cliProcess;
 
 export function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());

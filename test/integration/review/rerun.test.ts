@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ApiEvents } from '../../../electron/api.js';
 import { API_METHODS } from '../../../electron/api.js';
-import { main } from '../../../electron/cli/main.js';
+import { cliInProcess } from '../../helpers/cli.js';
 import { readPart10, seqOf, strOf } from '../../../electron/engine/rtstruct/dcmjs.js';
 import { exportResultsRtstruct } from '../../../electron/engine/rtstruct/export.js';
 import { auditTrail } from '../../../electron/engine/audit/audit.js';
@@ -20,20 +20,7 @@ import { voxelToPatient, type Vec3 } from '../../../electron/engine/volume/geome
 import { STRUCTURES, TEMPLATE_SET } from '../jobs/archive.js';
 import { openReviewService } from './harness.js';
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const cli = cliInProcess;
 
 /** Every mask voxel's centre lies in the box widened by `slack` mm. */
 function outsideBox(db: ReturnType<typeof openDatabase>, seriesUid: string, mask: Uint8Array, box: { min: Vec3; max: Vec3 }, slack: number): number {

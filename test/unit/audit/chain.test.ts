@@ -9,7 +9,7 @@ import { MIGRATIONS } from '../../../electron/engine/store/migrations/index.js';
 import { m009AuditChain } from '../../../electron/engine/store/migrations/009_audit_chain.js';
 import { recordAudit, auditExport, type AuditEntryInput } from '../../../electron/engine/audit/audit.js';
 import { auditEntryHash, verifyAuditChain, GENESIS_HASH, type AuditChainRow } from '../../../electron/engine/audit/chain.js';
-import { main } from '../../../electron/cli/main.js';
+import { cliInProcess } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/data.js';
 
 const ENTRIES: AuditEntryInput[] = [
@@ -140,20 +140,7 @@ test(`migration ${m009AuditChain.version}: existing entries are chained in id or
   assert.deepEqual(pick(verifyAuditChain(db)), { id: 2, reason: 'edited' });
 });
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const cli = cliInProcess;
 
 test('delineate audit verify: exit 0 and {ok, entries, head}; exit 1 naming the first broken entry', async (t) => {
   const { db, file } = seeded(t);

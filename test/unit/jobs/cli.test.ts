@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { main } from '../../../electron/cli/main.js';
+import { cliInProcess } from '../../helpers/cli.js';
 import { createOrFindRun } from '../../../electron/engine/jobs/runs.js';
 import { runBatch } from '../../../electron/engine/jobs/runner.js';
 import { InlineExecutor } from '../../../electron/engine/jobs/executor.js';
@@ -10,20 +10,7 @@ import { auditTrail } from '../../../electron/engine/audit/audit.js';
 import { tempDir } from '../../helpers/data.js';
 import { fakeWork, openJobsDb, seedArchive } from './helpers.js';
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const cli = cliInProcess;
 
 async function seeded(t: import('node:test').TestContext): Promise<string> {
   const file = join(tempDir(t), 'db.sqlite');

@@ -12,7 +12,7 @@ import { m009AuditChain } from '../../../electron/engine/store/migrations/009_au
 import { backupDatabase, backupsDir, BACKUPS_KEPT, dailyBackupDue, lastGoodBackup, listBackups } from '../../../electron/engine/store/backup.js';
 import { DamagedDatabaseError, sessionMarker } from '../../../electron/engine/store/health.js';
 import { recordAudit } from '../../../electron/engine/audit/audit.js';
-import { main } from '../../../electron/cli/main.js';
+import { cliInProcess } from '../../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../../helpers/data.js';
 
 const ENTRIES = 400;
@@ -44,20 +44,7 @@ const count = (file: string): number => {
   }
 };
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const cli = cliInProcess;
 
 test('a migration is preceded by a backup that holds the data as it was, and only then', (t) => {
   const file = archive(t);
