@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../electron/engine/workers.js';
 import { bridgeTarget } from './bridge-target.js';
+import { pduTarget } from './pdu-target.js';
 import { rng, int } from './mutate.js';
 import { FILE_TARGETS, type FuzzCase, type Target } from './targets.js';
 import type { CaseResult, Outcome } from './worker.js';
 
-export const TARGETS: Target[] = [...FILE_TARGETS, bridgeTarget];
+export const TARGETS: Target[] = [...FILE_TARGETS, bridgeTarget, pduTarget];
 export const HANG_MS = 10_000;
 export const MEMORY_LIMIT = 1 << 30;
 
@@ -28,21 +29,38 @@ export interface TargetReport {
 }
 
 
-class Runner {
-  private worker: Worker | undefined;
-  private exitReason: string | undefined;
-  constructor(private readonly dir: string) {}
+/** A worker loading the engine (and warming a target: a bridge over a real service, an SCP) may take this long under load. */
+const STARTUP_MS = 120_000;
 
-  private start(): Worker {
+class Runner {
+  private worker: Promise<Worker> | undefined;
+  private exitReason: string | undefined;
+  constructor(
+    private readonly dir: string,
+    private readonly target: string,
+  ) {}
+
+  /** A worker that has loaded its modules and warmed the target: the 10 s limit counts from there. */
+  private start(): Promise<Worker> {
     this.exitReason = undefined;
-    const w = startWorker(import.meta.url, './worker', { workerData: { dir: this.dir }, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+    const w = startWorker(import.meta.url, './worker', { workerData: { dir: this.dir, target: this.target }, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
     w.on('error', (e) => (this.exitReason = `${(e as { code?: string }).code ?? e.name}: ${e.message}`));
     w.unref();
-    return w;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`fuzz worker for ${this.target} not ready within ${STARTUP_MS / 1000} s`)), STARTUP_MS);
+      w.once('message', () => {
+        clearTimeout(timer);
+        resolve(w);
+      });
+      w.once('exit', () => {
+        clearTimeout(timer);
+        reject(new Error(`fuzz worker for ${this.target} died while starting: ${this.exitReason ?? 'exit'}`));
+      });
+    });
   }
 
   async run(target: string, c: FuzzCase): Promise<CaseResult> {
-    const w = (this.worker ??= this.start());
+    const w = await (this.worker ??= this.start());
     const before = process.memoryUsage.rss();
     let peak = before;
     return new Promise<CaseResult>((resolve) => {
@@ -78,8 +96,9 @@ class Runner {
   }
 
   async close(): Promise<void> {
-    await this.worker?.terminate();
+    const w = this.worker;
     this.worker = undefined;
+    await w?.then((x) => x.terminate()).catch(() => undefined);
   }
 }
 
@@ -93,7 +112,7 @@ export async function fuzzTarget(target: Target, opts: { n: number; seed: number
   const work = opts.workDir ?? mkdtempSync(join(tmpdir(), 'delineate-fuzz-'));
   mkdirSync(work, { recursive: true });
   const seeds = target.seeds(join(work, 'seeds'));
-  const runner = new Runner(join(work, 'worker'));
+  const runner = new Runner(join(work, 'worker'), target.name);
   const counts: Record<Outcome, number> = { accepted: 0, refused: 0, unnamed: 0, crash: 0, hang: 0, 'blow-up': 0 };
   const findings: TargetReport['findings'] = [];
   const t0 = performance.now();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DelineateError } from '../../electron/engine/errors.js';
 import { bridgeTarget } from './bridge-target.js';
+import { pduTarget } from './pdu-target.js';
 import { FILE_TARGETS, RefusedError, type FuzzCase } from './targets.js';
 
 export type Outcome = 'accepted' | 'refused' | 'unnamed' | 'crash' | 'hang' | 'blow-up';
@@ -18,9 +19,9 @@ export interface CaseResult {
   detail: string;
 }
 
-const { dir } = workerData as { dir: string };
+const { dir, target } = workerData as { dir: string; target: string };
 process.env.DELINEATE_FUZZ_TMP = dir;
-const targets = new Map([...FILE_TARGETS, bridgeTarget].map((t) => [t.name, t]));
+const targets = new Map([...FILE_TARGETS, bridgeTarget, pduTarget].map((t) => [t.name, t]));
 
 parentPort!.on('message', (m: { id: number; target: string; c: FuzzCase }) => {
   void (async (): Promise<CaseResult> => {
@@ -48,3 +49,10 @@ parentPort!.on('message', (m: { id: number; target: string; c: FuzzCase }) => {
     }
   })().then((r) => parentPort!.postMessage(r));
 });
+
+// Ready once the target is warm (the bridge's service and archive, the node's SCP): the harness
+// starts each case's 10 s limit only then.
+void (async () => {
+  await targets.get(target)?.warm?.();
+  parentPort!.postMessage({ ready: true });
+})();

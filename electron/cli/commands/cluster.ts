@@ -11,6 +11,7 @@ import { importPackage, type ImportPackageResult } from '../../engine/cluster/me
 import { packageStatus, submitPackage, type PackageStatus, type SubmitResult } from '../../engine/cluster/slurm.js';
 import { createProgressPrinter } from '../../engine/jobs/progress.js';
 import { defaultModelsDir } from '../../engine/paths.js';
+import { DEID_FLAGS } from './export-dicom.js';
 
 function intFlag(text: string | undefined, name: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -22,7 +23,8 @@ function intFlag(text: string | undefined, name: string, min: number, max: numbe
 export const clusterExportCommand: Command = {
   path: ['cluster', 'export'],
   summary: 'write a self-contained work package (series files, templates, model hashes, checksums) in shards',
-  usage: 'delineate cluster export --set NAME (--series UID... | --all) --to DIR --shards N [--mode wpl|spl] [--models DIR] [--backend medlam|atlas] [--db FILE] [--json]',
+  usage:
+    'delineate cluster export --set NAME (--series UID... | --all) --to DIR --shards N [--mode wpl|spl] [--models DIR] [--backend medlam|atlas] [--deidentify [--project NAME] [--modified-dates] [--allow-burned-in]] [--db FILE] [--json]',
   flags: {
     set: { type: 'string', description: 'template set name' },
     series: { type: 'list', description: 'series UIDs to process' },
@@ -32,6 +34,7 @@ export const clusterExportCommand: Command = {
     mode: { type: 'string', description: 'wpl (default) or spl' },
     models: { type: 'string', description: 'models folder whose hashes the nodes must match' },
     backend: { type: 'string', description: 'force a backend: medlam or atlas' },
+    ...DEID_FLAGS,
   },
   async run(args, ctx): Promise<ExportPackageResult> {
     const series = list(args, 'series');
@@ -40,6 +43,11 @@ export const clusterExportCommand: Command = {
     const mode = str(args, 'mode') ?? 'wpl';
     if (mode !== 'wpl' && mode !== 'spl') throw new InputError(`option --mode must be wpl or spl, not '${mode}'`);
     const backend = str(args, 'backend');
+    const deidentify = bool(args, 'deidentify');
+    if (!deidentify && (bool(args, 'modified-dates') || bool(args, 'allow-burned-in') || str(args, 'project') !== undefined)) {
+      throw new InputError('--project, --modified-dates and --allow-burned-in go with --deidentify');
+    }
+    const project = str(args, 'project');
     return exportPackage(ctx.db(), {
       templateSet: req(args, 'set'),
       series: all ? 'all' : series,
@@ -48,12 +56,16 @@ export const clusterExportCommand: Command = {
       mode,
       modelsDir: str(args, 'models') ?? defaultModelsDir(),
       ...(backend !== undefined ? { backend } : {}),
+      // De-identified: the package's series are pseudonyms; `cluster import` maps them home here.
+      ...(deidentify
+        ? { deidentify: { ...(project !== undefined ? { project } : {}), modifiedDates: bool(args, 'modified-dates'), allowBurnedInAnnotation: bool(args, 'allow-burned-in') } }
+        : {}),
     });
   },
   human(result) {
     const r = result as ExportPackageResult;
     return [
-      `package ${r.packageId} in ${r.dir}: ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB, backends ${r.backend.localizer} + ${r.backend.segmenter}`,
+      `package ${r.packageId} in ${r.dir}: ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB, backends ${r.backend.localizer} + ${r.backend.segmenter}${r.deidentified ? ', de-identified' : ''}`,
       ...r.shards.map((s) => `  shard ${s.index}: ${s.series.length} series`),
     ].join('\n');
   },

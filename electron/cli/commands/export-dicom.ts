@@ -3,7 +3,9 @@
  * [--modified-dates] [--allow-burned-in]]`: the CT images of each series (and with --with-results its
  * results as RTSTRUCT plus the RTSTRUCT/SEG objects the archive holds for it) as DICOM files under
  * DIR/series-NNN/. --deidentify applies DICOM PS3.15 Annex E, Basic Profile (engine/deid).
- * JSON: {out, series:[{seriesUid, writtenSeriesUid, dir, images, objects}]}.
+ * JSON: {out, deidentified, series:[{seriesUid, writtenSeriesUid, dir, images, objects}]}; with --deidentify
+ * seriesUid (the original) is left out: what a command prints tends to travel with the files (a
+ * script's log, a ticket), and the link back stays in the archive's pseudonym tables and exports log.
  */
 import { userInfo } from 'node:os';
 import { bool, list, req, str } from '../args.js';
@@ -14,7 +16,7 @@ import { InputError } from '../../engine/errors.js';
 export interface ExportDicomOutput {
   out: string;
   deidentified: boolean;
-  series: ExportedSeries[];
+  series: (Omit<ExportedSeries, 'seriesUid'> & { seriesUid?: string })[];
 }
 
 /** The de-identification flags shared by every exporting command. */
@@ -56,7 +58,7 @@ export const exportDicomCommand: Command = {
       warn: (m) => ctx.log(`warning: ${m}`),
     });
     for (const s of series) ctx.log(`wrote ${s.dir}: ${s.images} images${s.objects.length ? `, ${s.objects.map((o) => o.kind).join(', ')}` : ''}`);
-    return { out, deidentified: deidentify, series };
+    return { out, deidentified: deidentify, series: deidentify ? series.map(({ seriesUid: _original, ...rest }) => rest) : series };
   },
   human(result: unknown): string {
     const r = result as ExportDicomOutput;

@@ -9,7 +9,7 @@ import type { CliContext, Command } from '../command.js';
 import { InputError } from '../../engine/errors.js';
 import { userInfo } from 'node:os';
 import { exportLabelsRtstruct, exportResultsRtstruct } from '../../engine/rtstruct/export.js';
-import { deidentifyFile } from '../../engine/deid/file.js';
+import { deidentifier } from '../../engine/deid/file.js';
 import { projectPseudonyms } from '../../engine/deid/mapping.js';
 import { DEID_FLAGS } from './export-dicom.js';
 
@@ -49,20 +49,17 @@ export const exportRtstructCommand: Command = {
     const set = str(a, 'set');
     const deidentify = bool(a, 'deidentify');
     if (!deidentify && (bool(a, 'modified-dates') || str(a, 'project') !== undefined)) throw new InputError('--project and --modified-dates go with --deidentify');
-    // De-identified: written under a temporary name first, so the identified object never sits at --out.
-    const target = deidentify ? `${out}.identified-${process.pid}` : out;
+    // De-identified in memory before the write: only the de-identified object ever sits at --out,
+    // and the exports log and audit trail name --out and the UIDs written.
+    const transform = deidentify ? { transform: deidentifier(projectPseudonyms(db, str(a, 'project')), { modifiedDates: bool(a, 'modified-dates') }) } : {};
     const written =
       labels !== undefined && names !== undefined
-        ? exportLabelsRtstruct(db, seriesUid, labels, names, target, { warn, simplifyMm })
-        : exportResultsRtstruct(db, seriesUid, target, { approvedOnly: bool(a, 'approved-only'), ...(set ? { templateSet: set } : {}), simplifyMm, warn, actor: exportActor() });
-    const project = str(a, 'project');
-    const sopInstanceUid = deidentify
-      ? deidentifyFile(target, out, projectPseudonyms(db, project), { modifiedDates: bool(a, 'modified-dates') }).sopInstanceUid
-      : written.sopInstanceUid;
+        ? exportLabelsRtstruct(db, seriesUid, labels, names, out, { warn, simplifyMm, ...transform })
+        : exportResultsRtstruct(db, seriesUid, out, { approvedOnly: bool(a, 'approved-only'), ...(set ? { templateSet: set } : {}), simplifyMm, warn, actor: exportActor(), ...transform });
     ctx.log(`wrote ${out}: ${written.structures.length} structures${deidentify ? ', de-identified' : ''}`);
     return {
       out,
-      sopInstanceUid,
+      sopInstanceUid: written.sopInstanceUid,
       structures: written.structures.map((s) => ({ name: s.name, contours: s.contours, points: s.points })),
     };
   },

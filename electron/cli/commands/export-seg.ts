@@ -8,7 +8,7 @@ import type { Command } from '../command.js';
 import { bool, req, str } from '../args.js';
 import { exportResultsSeg, type WrittenSeg } from '../../engine/seg/export.js';
 import { InputError } from '../../engine/errors.js';
-import { deidentifyFile } from '../../engine/deid/file.js';
+import { deidentifier } from '../../engine/deid/file.js';
 import { projectPseudonyms } from '../../engine/deid/mapping.js';
 import { DEID_FLAGS } from './export-dicom.js';
 
@@ -36,22 +36,17 @@ export const exportSegCommand: Command = {
     const out = req(args, 'out');
     const deidentify = bool(args, 'deidentify');
     if (!deidentify && (bool(args, 'modified-dates') || str(args, 'project') !== undefined)) throw new InputError('--project and --modified-dates go with --deidentify');
-    // De-identified: written under a temporary name first, so the identified object never sits at
-    // --out; the project's pseudonyms make it reference a de-identified CT of the same project.
-    const target = deidentify ? `${out}.identified-${process.pid}` : out;
+    // De-identified in memory before the write: only the de-identified object ever sits at --out; the
+    // project's pseudonyms make it reference a de-identified CT of the same project.
     const db = ctx.db();
-    const written = exportResultsSeg(db, req(args, 'series'), target, {
+    const written = exportResultsSeg(db, req(args, 'series'), out, {
       approvedOnly: bool(args, 'approved-only'),
       ...(set !== undefined ? { templateSet: set } : {}),
       actor,
       warn: (m) => ctx.log(`warning: ${m}`),
+      ...(deidentify ? { transform: deidentifier(projectPseudonyms(db, str(args, 'project')), { modifiedDates: bool(args, 'modified-dates') }) } : {}),
     });
-    if (!deidentify) {
-      ctx.log(`wrote ${written.out}: ${written.segments.length} segments`);
-      return Promise.resolve(written);
-    }
-    const clean = deidentifyFile(target, out, projectPseudonyms(db, str(args, 'project')), { modifiedDates: bool(args, 'modified-dates') });
-    ctx.log(`wrote ${out}: ${written.segments.length} segments, de-identified`);
-    return Promise.resolve({ ...written, out, ...clean });
+    ctx.log(`wrote ${written.out}: ${written.segments.length} segments${deidentify ? ', de-identified' : ''}`);
+    return Promise.resolve(written);
   },
 };

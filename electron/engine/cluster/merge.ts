@@ -8,6 +8,10 @@
  * algorithm's audit entries with the host and job that computed them, and a cluster_imports row.
  * That row makes a second import of the same package add nothing. A structure a planner has already
  * approved or rejected in the archive is never overwritten: the series is reported as a conflict.
+ *
+ * A de-identified package (deid.ts) names its series by pseudonyms: they are mapped home through
+ * this archive's pseudonym tables, so only the archive that exported the package can import it; any
+ * other reports each series as a conflict, saying so, and imports nothing.
  */
 import { existsSync, statSync } from 'node:fs';
 import { openDatabase, type Db } from '../store/db.js';
@@ -49,6 +53,17 @@ export interface MergeContext {
   templateSet: string;
   /** From the shard's result.json: which host and job computed each series, and its status. */
   items: ShardResult['items'];
+  /**
+   * De-identified packages: the archive's UID for a UID of the package (a pseudonym), or undefined
+   * when this archive did not issue it. Absent: the package's UIDs are the archive's.
+   */
+  archiveUid?(packageUid: string): string | undefined;
+}
+
+/** The original UID of a pseudonym this archive issued (any project; pseudonyms are unique). */
+export function pseudonymResolver(db: Db): (uid: string) => string | undefined {
+  const get = db.prepare('SELECT original FROM deid_uids WHERE pseudonym = ?');
+  return (uid) => (get.get(uid) as { original: string } | undefined)?.original;
 }
 
 const RESULT_COLUMNS = ['structure', 'localizer', 'segmenter', 'mode', 'boxes_json', 'extreme_points_json', 'confidence', 'flags_json', 'mask', 'voxels', 'volume_cc', 'models_json'] as const;
@@ -83,17 +98,29 @@ export function mergeShard(db: Db, shardDb: Db, ctx: MergeContext): SeriesMerge[
 
   const out: SeriesMerge[] = [];
   for (const item of ctx.items) {
-    const base = { seriesUid: item.seriesUid, host: item.host };
+    const home = ctx.archiveUid ? ctx.archiveUid(item.seriesUid) : item.seriesUid;
+    // Reported under the archive's UID: the pseudonym is the package's business.
+    const base = { seriesUid: home ?? item.seriesUid, host: item.host };
     if (item.status !== 'done') {
       out.push({ ...base, outcome: 'failed', structures: 0, reason: item.error ?? `not finished (${item.status})` });
       continue;
     }
+    if (home === undefined) {
+      out.push({
+        ...base,
+        outcome: 'conflict',
+        structures: 0,
+        reason: `series ${item.seriesUid} of this de-identified package is not a pseudonym this archive issued: only the archive that exported the package can import its results`,
+      });
+      continue;
+    }
+    const mapTemplate = (u: string): string => (ctx.archiveUid ? (ctx.archiveUid(u) ?? u) : u);
     const merged = db.transaction((): SeriesMerge => {
-      if (already.get(ctx.packageId, item.seriesUid)) return { ...base, outcome: 'already', structures: 0 };
-      if (!seriesExists.get(item.seriesUid)) {
-        return { ...base, outcome: 'conflict', structures: 0, reason: `series ${item.seriesUid} is not in this archive` };
+      if (already.get(ctx.packageId, home)) return { ...base, outcome: 'already', structures: 0 };
+      if (!seriesExists.get(home)) {
+        return { ...base, outcome: 'conflict', structures: 0, reason: `series ${home} is not in this archive` };
       }
-      const locked = reviewed.all(item.seriesUid, set.id) as { structure: string; review_state: string }[];
+      const locked = reviewed.all(home, set.id) as { structure: string; review_state: string }[];
       if (locked.length > 0) {
         return { ...base, outcome: 'conflict', structures: 0, reason: `already reviewed here (${locked.map((l) => `${l.structure} ${l.review_state}`).join(', ')}); reset the review to import` };
       }
@@ -101,8 +128,8 @@ export function mergeShard(db: Db, shardDb: Db, ctx: MergeContext): SeriesMerge[
       for (const r of rows) {
         const s = shardStructures.get(r.structure);
         if (s) structure.run(s);
-        if (r.mask !== null) archiveCurrentMask(db, item.seriesUid, set.id, String(r.structure));
-        upsert.run({ ...r, series_uid: item.seriesUid, set_id: set.id });
+        if (r.mask !== null) archiveCurrentMask(db, home, set.id, String(r.structure));
+        upsert.run({ ...r, series_uid: home, set_id: set.id });
       }
       for (const a of shardAudit.all(item.seriesUid, ctx.templateSet) as Record<string, unknown>[]) {
         // Appended through recordAudit so the entry joins this archive's hash chain (audit/chain.ts);
@@ -112,17 +139,17 @@ export function mergeShard(db: Db, shardDb: Db, ctx: MergeContext): SeriesMerge[
           actor: String(a.actor),
           actorKind: a.actor_kind as ActorKind,
           action: a.action as AuditAction,
-          seriesUid: String(a.series_uid),
+          seriesUid: home,
           templateSet: String(a.template_set),
           structure: String(a.structure),
           localizer: String(a.localizer),
           segmenter: String(a.segmenter),
           models: JSON.parse(String(a.models_json)) as ModelRef[],
-          templates: JSON.parse(String(a.templates_json)) as string[],
+          templates: (JSON.parse(String(a.templates_json)) as string[]).map(mapTemplate),
           detail,
         });
       }
-      record.run(ctx.packageId, item.seriesUid, ctx.templateSet, ctx.shard, item.host, item.job, rows.length);
+      record.run(ctx.packageId, home, ctx.templateSet, ctx.shard, item.host, item.job, rows.length);
       return { ...base, outcome: 'imported', structures: rows.length };
     }).immediate();
     out.push(merged);
@@ -164,10 +191,15 @@ export function importPackage(db: Db, dir: string): ImportPackageResult {
     throw new DelineateError('conflict', `package ${dir}: refusing to import (nothing was imported): ${refused.join('; ')}`, { file: dir });
   }
   const shards: ShardImport[] = missing.map((index) => ({ index, state: 'missing', series: [] }));
+  const resolver = pseudonymResolver(db);
   for (const { k, r } of finished) {
     const shardDb = openDatabase(workDbPath(dir, k), { readonly: true });
     try {
-      shards.push({ index: k, state: 'imported', series: mergeShard(db, shardDb, { packageId: manifest.id, shard: k, templateSet: manifest.templateSet, items: r.items }) });
+      shards.push({
+        index: k,
+        state: 'imported',
+        series: mergeShard(db, shardDb, { packageId: manifest.id, shard: k, templateSet: manifest.templateSet, items: r.items, ...(manifest.deidentified ? { archiveUid: resolver } : {}) }),
+      });
     } finally {
       shardDb.close();
     }

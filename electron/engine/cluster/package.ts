@@ -52,6 +52,11 @@ export interface PackageManifest {
   shards: { index: number; series: PackageSeries[] }[];
   /** Every input file with its checksum, inputs.sqlite included. */
   files: PackageFile[];
+  /**
+   * Present when the package was de-identified (deid.ts): the profile applied. Its series UIDs are
+   * then pseudonyms that only the exporting archive can map back (merge.ts).
+   */
+  deidentified?: { method: string; modifiedDates: boolean };
 }
 
 export interface ShardResultItem {

@@ -9,7 +9,8 @@
  * squeue and, where accounting is enabled, sacct.
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -229,13 +230,13 @@ export async function submitPackage(dir: string, o: SubmitOptions = {}): Promise
   mkdirSync(join(dir, 'slurm'), { recursive: true });
   const n = readSubmissions(dir).length;
   const script = join(resolve(dir), 'slurm', `submit-${n}.sh`);
-  writeFileSync(script, sbatchScript(dir, manifest, todo, o));
+  writeFileAtomic(script, sbatchScript(dir, manifest, todo, o), { operation: 'cluster submit', mode: 0o700 });
   chmodSync(script, 0o755);
   const out = await slurm('sbatch', ['--parsable', script]);
   const jobId = out.trim().split(';')[0]!;
   if (!/^\d+$/.test(jobId)) throw new DelineateError('internal', `sbatch printed '${out.trim()}', not a job id`, { file: script });
   for (const k of todo) appendFileSync(logPath(dir, k), `[${new Date().toISOString()}] submitted as job ${jobId}_${k}\n`);
   const all = [...readSubmissions(dir), { jobId, shards: todo, script, at: new Date().toISOString() }];
-  writeFileSync(submissionsFile(dir), `${JSON.stringify(all, null, 1)}\n`);
+  writeFileAtomic(submissionsFile(dir), `${JSON.stringify(all, null, 1)}\n`, { operation: 'cluster submit' });
   return { jobId, shards: todo, script, skipped };
 }

@@ -6,7 +6,8 @@
  * started again. When every item has finished the database is closed into one file, hashed, and
  * result.json is written beside it (the import checks that hash).
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileAtomic, writeFileAtomic } from '../fs/atomic.js';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDatabase, type Db } from '../store/db.js';
@@ -69,8 +70,7 @@ function openWorkDb(dir: string, k: number): Db {
   const file = workDbPath(dir, k);
   mkdirSync(shardDir(dir, k), { recursive: true });
   if (!existsSync(file)) {
-    copyFileSync(join(dir, INPUTS_DB), `${file}.tmp`);
-    renameSync(`${file}.tmp`, file);
+    copyFileAtomic(join(dir, INPUTS_DB), file, { operation: `cluster work (shard ${k})` });
   }
   const inputs = openDatabase(join(dir, INPUTS_DB), { readonly: true });
   let rel: { sop_instance_uid: string; path: string }[];
@@ -166,8 +166,7 @@ export async function workShard(req: WorkShardRequest): Promise<ShardResult & { 
       items,
     };
     const out = resultPath(req.dir, req.shard);
-    writeFileSync(`${out}.tmp`, `${JSON.stringify(result, null, 1)}\n`);
-    renameSync(`${out}.tmp`, out);
+    writeFileAtomic(out, `${JSON.stringify(result, null, 1)}\n`, { operation: `cluster work (shard ${req.shard})` });
     return { ...result, skipped: false };
   } finally {
     if (!closed) db.close();

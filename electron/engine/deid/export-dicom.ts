@@ -14,10 +14,11 @@ import { DelineateError, InputError } from '../errors.js';
 import { getInstances, getObjects, getSeries, getSeriesGeometry } from '../store/archive.js';
 import type { Db } from '../store/db.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, readPart10, toPart10, type Naturalized } from '../rtstruct/dcmjs.js';
-import { exportResultsRtstruct } from '../rtstruct/export.js';
+import { exportResultsRtstruct, recordResultsExport, type WrittenResultsRtstruct } from '../rtstruct/export.js';
 import { getResults } from '../store/results.js';
 import { pixelEncoding } from '../dicom/transfer-syntax.js';
 import { deidentifyDataset, type DeidOptions } from './deidentify.js';
+import { deidentifier } from './file.js';
 import { projectPseudonyms, DEFAULT_PROJECT } from './mapping.js';
 
 export interface ExportDicomOptions {
@@ -90,6 +91,7 @@ export function exportDicomSeries(db: Db, opts: ExportDicomOptions): ExportedSer
         writeAtomic(join(staging, `CT-${String(n + 1).padStart(4, '0')}.dcm`), toPart10(ds, outputSyntax(ts)));
       });
       const objects: ExportedSeries['objects'] = [];
+      let results: { file: string; written: WrittenResultsRtstruct } | undefined;
       if (opts.withResults) {
         const counts = new Map<string, number>();
         const name = (kind: string): string => {
@@ -98,11 +100,15 @@ export function exportDicomSeries(db: Db, opts: ExportDicomOptions): ExportedSer
           return `${kind}-${String(k).padStart(2, '0')}.dcm`;
         };
         if (getResults(db, seriesUid).some((r) => r.hasMask)) {
-          const tmp = join(staging, 'results.rtstruct.tmp');
-          exportResultsRtstruct(db, seriesUid, tmp, { warn: opts.warn, ...(opts.actor !== undefined ? { actor: opts.actor } : {}) });
+          // De-identified in memory before the write; logged and audited under its final path once
+          // the staged folder is renamed into place (below).
           const file = name('RTSTRUCT');
-          writeAtomic(join(staging, file), toPart10(clean(readPart10(tmp).dataset, `RTSTRUCT of series ${seriesUid}`)));
-          rmSync(tmp, { force: true });
+          const written = exportResultsRtstruct(db, seriesUid, join(staging, file), {
+            ...(opts.warn ? { warn: opts.warn } : {}),
+            record: false,
+            ...(map ? { transform: deidentifier(map, deidOpts(`RTSTRUCT of series ${seriesUid}`)) } : {}),
+          });
+          results = { file, written };
           objects.push({ kind: 'RTSTRUCT (results)', file });
         }
         for (const o of getObjects(db, { referencedSeriesUid: seriesUid })) {
@@ -115,6 +121,12 @@ export function exportDicomSeries(db: Db, opts: ExportDicomOptions): ExportedSer
       }
       const dir = join(opts.outDir, nextSeriesDir(opts.outDir));
       renameSync(staging, dir);
+      if (results) {
+        recordResultsExport(db, seriesUid, results.written, join(dir, results.file), {
+          ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
+          detail: map ? 'export dicom, de-identified' : 'export dicom',
+        });
+      }
       out.push({ seriesUid, writtenSeriesUid: written, dir, images: instances.length, objects });
     }
   } catch (e) {

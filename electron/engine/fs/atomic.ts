@@ -8,7 +8,7 @@
  * Failures become a StorageError that names the operation and the path, and says what the system
  * reported in words a planner can act on (disk full, read-only, permission denied).
  */
-import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, copyFileSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { DelineateError, type ErrorContext } from '../errors.js';
@@ -144,5 +144,30 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
     throw storageError(opts.operation, path, cause);
+  }
+}
+
+/**
+ * Copies `src` to `dst` with the guarantees of writeFileAtomic (a reflink where the file system
+ * offers one, else a plain copy, to a temporary name; fsync; rename; fsync of the folder).
+ */
+export function copyFileAtomic(src: string, dst: string, opts: AtomicWriteOptions): void {
+  const dir = dirname(dst);
+  ensurePrivateDir(dir, opts.operation);
+  const tmp = join(dir, `.${basename(dst)}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
+  try {
+    copyFileSync(src, tmp, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+    chmodSync(tmp, opts.mode ?? PRIVATE_FILE_MODE);
+    const fd = openSync(tmp, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, dst);
+    fsyncDir(dir);
+  } catch (cause) {
+    rmSync(tmp, { force: true });
+    throw storageError(opts.operation, dst, cause);
   }
 }

@@ -8,13 +8,17 @@
  * refused with a failure status, PS3.4 B.2.3, and deleted), renamed to
  * `<incoming>/<study>/<series>/<sop>.dcm`, the folder fsynced, recorded by the `onStored` hook, and
  * only then is the success status sent. A `.part` file is never acknowledged, so the next start
- * deletes what a crash left there.
+ * deletes what a crash left there. This is engine/fs/atomic.ts's recipe (temporary name, fsync,
+ * rename, fsync of the folder) over a stream, since an instance arrives in fragments; files are
+ * private to the user, and a write that fails (a full disk) is refused with Out of Resources
+ * (A700, PS3.4 B.2.3) and a reason naming the operation and the path (atomic.ts storageError).
  *
  * Associations from a calling AE title not on the allowed list, or to another called AE title, are
  * rejected at association (PS3.8 9.3.4: permanent, service user, reason 3 or 7).
  */
 import { createRequire } from 'node:module';
-import { createWriteStream, mkdirSync, readFileSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, statSync, type WriteStream } from 'node:fs';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, storageError } from '../fs/atomic.js';
 import { open, rename, unlink } from 'node:fs/promises';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -142,7 +146,7 @@ export class StoreReceiver {
   }
 
   async listen(): Promise<void> {
-    mkdirSync(this.partialDir, { recursive: true });
+    ensurePrivateDir(this.partialDir, 'receive');
     const ScpClass = this.scpClass();
     const scpOpts = {
       associationTimeout: this.opts.timeoutMs ?? 60_000,
@@ -245,7 +249,7 @@ export class StoreReceiver {
 
       override createStoreWritableStream(context: PresentationContext, request: CStoreRequest): WriteStream {
         const tmp = join(partialDir, `${randomUUID()}.part`);
-        const stream = createWriteStream(tmp, { highWaterMark: 1 << 20 });
+        const stream = createWriteStream(tmp, { highWaterMark: 1 << 20, mode: PRIVATE_FILE_MODE });
         const p: Partial = { tmp, stream, closed: Promise.resolve() };
         p.closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
         stream.on('error', (e) => (p.error = e));
@@ -281,20 +285,22 @@ export class StoreReceiver {
           respond(status, reason);
         };
         if (!p) return refuse(CANNOT_UNDERSTAND, 'no data set received');
+        // A refused instance's temporary file is gone before the failure status is sent.
+        const discard = (): Promise<void> => unlink(p.tmp).catch(() => undefined);
         void this.finishStore(p, request)
-          .then((outcome) => {
+          .then(async (outcome) => {
             this.partials.delete(request);
             if (outcome.ok) {
               this.counts.stored++;
               respond(Status.Success);
             } else {
-              void unlink(p.tmp).catch(() => undefined);
+              await discard();
               refuse(outcome.status, outcome.reason);
             }
           })
-          .catch((e: unknown) => {
+          .catch(async (e: unknown) => {
             this.partials.delete(request);
-            void unlink(p.tmp).catch(() => undefined);
+            await discard();
             refuse(OUT_OF_RESOURCES, `cannot store: ${(e as Error).message}`);
           });
       }
@@ -302,8 +308,12 @@ export class StoreReceiver {
       /** fsync, check, rename, record: the order that makes an acknowledged instance durable. */
       private async finishStore(p: Partial, request: CStoreRequest): Promise<{ ok: true } | { ok: false; status: number; reason: string }> {
         await p.closed;
-        if (p.error) return { ok: false, status: OUT_OF_RESOURCES, reason: `cannot write: ${p.error.message}` };
-        await fsyncPath(p.tmp, 'r+');
+        if (p.error) return { ok: false, status: OUT_OF_RESOURCES, reason: storageError('receive', p.tmp, p.error).message };
+        try {
+          await fsyncPath(p.tmp, 'r+');
+        } catch (e) {
+          return { ok: false, status: OUT_OF_RESOURCES, reason: storageError('receive', p.tmp, e).message };
+        }
         const size = statSync(p.tmp).size;
         const h = readHeader(p.tmp, readFileSync(p.tmp), size, Date.now());
         if (h.kind === 'skip') return { ok: false, status: CANNOT_UNDERSTAND, reason: h.reason.replace(`: ${p.tmp}`, '') };
@@ -314,10 +324,14 @@ export class StoreReceiver {
           return { ok: false, status: CANNOT_UNDERSTAND, reason: `data set SOP instance ${h.sopInstanceUid} is not ${request.getAffectedSopInstanceUid()}` };
         }
         const dir = join(incomingDir, safe(h.studyUid), safe(h.seriesUid));
-        mkdirSync(dir, { recursive: true });
         const path = join(dir, `${safe(h.sopInstanceUid)}.dcm`);
-        await rename(p.tmp, path);
-        await fsyncPath(dir, 'r');
+        try {
+          ensurePrivateDir(dir, 'receive');
+          await rename(p.tmp, path);
+          await fsyncPath(dir, 'r');
+        } catch (e) {
+          return { ok: false, status: OUT_OF_RESOURCES, reason: e instanceof Error && e.name === 'StorageError' ? e.message : storageError('receive', path, e).message };
+        }
         hooks.stored({
           associationId: this.associationId,
           peer: this.peer,

@@ -14,13 +14,22 @@
  * Case ids are `case_0001`, ... in series-UID order, never derived from patient identifiers; the link
  * case -> series stays in the archive's exports log, not in the dataset.
  *
- * A per-dataset transform (de-identification, resampling) can be plugged in: `transform` sees each
- * case's image and label map before they are written.
+ * A per-dataset transform (resampling, ...) can be plugged in: `transform` sees each case's image and
+ * label map before they are written.
+ *
+ * `deidentify`: NIfTI carries no DICOM attributes, and the files here get none of the series' (the
+ * header's description is the fixed 'Delineate', case ids and names are counters), so what is left
+ * to the profile (DICOM PS3.15 Annex E) is the pixels: a series whose images declare burned-in
+ * annotation (0028,0301 YES) is refused unless a person overrides, since the Basic Profile does not
+ * clean pixels; dataset.json records that the dataset was de-identified.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db.js';
-import { InputError, NotFoundError } from '../errors.js';
+import { InputError, NotFoundError, UnsupportedError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { getInstances, getSeriesGeometry } from '../store/archive.js';
+import { readPart10 } from '../rtstruct/dcmjs.js';
 import { writeNifti } from '../nifti/nifti.js';
 import { loadFloatVolume } from '../volume/load.js';
 import type { Volume } from '../volume/volume.js';
@@ -48,7 +57,23 @@ export interface NnunetExportRequest {
   /** The dataset's name in dataset.json (default: the folder's name). */
   name?: string;
   transform?: DatasetTransform;
+  /** De-identified dataset (see above); `allowBurnedInAnnotation`: a person checked the images. */
+  deidentify?: { allowBurnedInAnnotation?: boolean };
   signal?: AbortSignal;
+}
+
+/** Refuses a series whose DICOM images declare burned-in annotation, naming the file. */
+function refuseBurnedIn(db: Db, seriesUid: string): void {
+  if (getSeriesGeometry(db, seriesUid).source !== 'dicom') return;
+  for (const inst of getInstances(db, seriesUid)) {
+    const burned = String(readPart10(inst.path, { untilPixelData: true }).dataset.BurnedInAnnotation ?? '').trim().toUpperCase();
+    if (burned === 'YES') {
+      throw new UnsupportedError(
+        `${inst.path} (series ${seriesUid}) declares BurnedInAnnotation (0028,0301) YES: its pixels may show identifiers, which de-identification does not remove; refused (a person who checked the images may override)`,
+        { seriesUid, file: inst.path },
+      );
+    }
+  }
 }
 
 export interface NnunetExportResult {
@@ -88,6 +113,7 @@ export async function exportNnunet(db: Db, req: NnunetExportRequest): Promise<Nn
     throw new NotFoundError(`template set '${req.templateSet}' has no series with a ${states.join('/')} mask for every structure (${structures.join(', ')})`, { templateSet: req.templateSet });
   }
 
+  if (req.deidentify && !req.deidentify.allowBurnedInAnnotation) for (const uid of chosen) refuseBurnedIn(db, uid);
   mkdirSync(join(req.out, 'imagesTr'), { recursive: true });
   mkdirSync(join(req.out, 'labelsTr'), { recursive: true });
   const cases: NnunetExportResult['cases'] = [];
@@ -104,9 +130,10 @@ export async function exportNnunet(db: Db, req: NnunetExportRequest): Promise<Nn
     });
     let c: DatasetCase = { caseId, seriesUid: uid, image, labels: { ...image, data: labelMap(n, masks) } };
     if (req.transform) c = await req.transform.apply(c);
-    writeNifti(join(req.out, 'imagesTr', `${caseId}_0000.nii.gz`), c.image);
-    writeNifti(join(req.out, 'labelsTr', `${caseId}.nii.gz`), c.labels);
-    recordExport(db, { seriesUid: uid, kind: 'dataset', path: join(req.out, 'labelsTr', `${caseId}.nii.gz`), detail: `nnunet ${caseId}` });
+    const nifti = { description: 'Delineate', operation: 'export dataset' };
+    writeNifti(join(req.out, 'imagesTr', `${caseId}_0000.nii.gz`), c.image, nifti);
+    writeNifti(join(req.out, 'labelsTr', `${caseId}.nii.gz`), c.labels, nifti);
+    recordExport(db, { seriesUid: uid, kind: 'dataset', path: join(req.out, 'labelsTr', `${caseId}.nii.gz`), detail: `nnunet ${caseId}${req.deidentify ? ', de-identified' : ''}` });
     cases.push({ caseId, seriesUid: uid });
   }
   const name = req.name ?? req.out.split(/[\\/]/).filter(Boolean).pop() ?? 'Delineate';
@@ -117,7 +144,8 @@ export async function exportNnunet(db: Db, req: NnunetExportRequest): Promise<Nn
     labels,
     numTraining: cases.length,
     file_ending: '.nii.gz',
+    ...(req.deidentify ? { deidentification: 'no DICOM attributes carried; case ids are counters; DICOM PS3.15 Annex E Basic Profile pixel rule: no burned-in annotation declared' } : {}),
   };
-  writeFileSync(join(req.out, 'dataset.json'), `${JSON.stringify(dataset, null, 2)}\n`);
+  writeFileAtomic(join(req.out, 'dataset.json'), `${JSON.stringify(dataset, null, 2)}\n`, { operation: 'export dataset' });
   return { out: req.out, labels, cases, skipped };
 }

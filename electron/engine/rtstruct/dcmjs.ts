@@ -62,7 +62,12 @@ export function readPart10(file: string, opts: { untilPixelData?: boolean } = {}
   } catch (cause) {
     throw new InputError(`cannot read ${file}: ${(cause as Error).message}`, { file }, { cause });
   }
-  buf = withPart10Header(buf);
+  return parsePart10(buf, file, opts);
+}
+
+/** readPart10 over bytes already in memory; `file` names them in errors. */
+export function parsePart10(bytes: Buffer, file: string, opts: { untilPixelData?: boolean } = {}): { meta: Naturalized; dataset: Naturalized } {
+  const buf = withPart10Header(bytes);
   try {
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
     const dict = dcmjs.data.DicomMessage.readFile(ab as ArrayBuffer, {

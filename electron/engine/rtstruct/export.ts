@@ -19,7 +19,7 @@ import { auditExport } from '../audit/audit.js';
 import { recordExport, usedExportUids } from './exports-log.js';
 import { seriesRefFromArchive } from './series-ref.js';
 import type { CtSeriesRef, StructureInput } from './types.js';
-import { writeRtstruct, type WrittenRtstruct } from './write.js';
+import { writeRtstruct, type WrittenRtstruct, type WrittenTransform } from './write.js';
 
 export interface ExportResultsOptions {
   approvedOnly?: boolean;
@@ -33,6 +33,19 @@ export interface ExportResultsOptions {
    * UNREVIEWED and every ROI Description with 'UNREVIEWED PROPOSAL', so the TPS shows what it is.
    */
   proposal?: boolean;
+  /** Applied to the encoded object before it is written (de-identification): the log and audit name what was written. */
+  transform?: WrittenTransform;
+  /**
+   * false: neither the exports log nor the audit trail is written here; the caller records the
+   * export (recordResultsExport) once the file sits at its final path (export dicom renames a staged folder).
+   */
+  record?: boolean;
+}
+
+export interface WrittenResultsRtstruct extends WrittenRtstruct {
+  templateSet: string;
+  /** The archive's structure names exported (before export renaming). */
+  sourceStructures: string[];
 }
 
 export const PROPOSAL_LABEL = 'UNREVIEWED';
@@ -54,22 +67,38 @@ function finish(
   structures: StructureInput[],
   label: string,
   description: string,
-  opts: { warn?: (m: string) => void; simplifyMm?: number },
+  opts: { warn?: (m: string) => void; simplifyMm?: number; transform?: WrittenTransform; record?: boolean },
 ): WrittenRtstruct {
   const warn = opts.warn;
   const seriesUid = series.seriesInstanceUid;
   const { names, renamed } = exportNames(structures.map((s) => s.name));
   for (const r of renamed) warn?.(`structure ${r.from} exported as ${r.to}`);
   structures.forEach((s, i) => (s.name = names[i]!));
-  const written = writeRtstruct(out, series, structures, { label, description, usedUids: usedExportUids(db), simplifyMm: opts.simplifyMm ?? 0 });
+  const written = writeRtstruct(out, series, structures, {
+    label,
+    description,
+    usedUids: usedExportUids(db),
+    simplifyMm: opts.simplifyMm ?? 0,
+    ...(opts.transform ? { transform: opts.transform } : {}),
+  });
   for (const w of written.warnings) warn?.(w);
   for (const p of written.problems) warn?.(`${p.structure ? `${p.structure}: ` : ''}${p.message}`);
-  recordExport(db, { seriesUid, kind: 'rtstruct', path: out, sopInstanceUid: written.sopInstanceUid, seriesInstanceUid: written.seriesInstanceUid });
+  if (opts.record !== false) {
+    recordExport(db, { seriesUid, kind: 'rtstruct', path: out, sopInstanceUid: written.sopInstanceUid, seriesInstanceUid: written.seriesInstanceUid, ...(opts.transform ? { detail: 'de-identified' } : {}) });
+  }
   return written;
 }
 
+/** The exports-log row and 'exported' audit entries of an RTSTRUCT written with `record: false`, under its final path. */
+export function recordResultsExport(db: Db, seriesUid: string, written: WrittenResultsRtstruct, path: string, opts: { actor?: string; detail?: string } = {}): void {
+  recordExport(db, { seriesUid, kind: 'rtstruct', path, sopInstanceUid: written.sopInstanceUid, seriesInstanceUid: written.seriesInstanceUid, ...(opts.detail ? { detail: opts.detail } : {}) });
+  if (opts.actor !== undefined) {
+    auditExport(db, { actor: opts.actor, seriesUid, templateSet: written.templateSet, structures: written.sourceStructures, target: path, sopInstanceUid: written.sopInstanceUid });
+  }
+}
+
 /** The stored results of a series (the masks a segmenter wrote) as an RTSTRUCT. */
-export function exportResultsRtstruct(db: Db, seriesUid: string, out: string, opts: ExportResultsOptions = {}): WrittenRtstruct {
+export function exportResultsRtstruct(db: Db, seriesUid: string, out: string, opts: ExportResultsOptions = {}): WrittenResultsRtstruct {
   const rows = getResults(db, seriesUid, opts.templateSet).filter((r) => r.hasMask);
   if (rows.length === 0) throw new NotFoundError(`series ${seriesUid} has no segmented structures to export: run segment first, or pass --labels/--names`, { seriesUid });
   const sets = new Set(rows.map((r) => r.templateSet));
@@ -105,15 +134,22 @@ export function exportResultsRtstruct(db: Db, seriesUid: string, out: string, op
   const description = `Delineate (MedLSAM) template set ${set}; models ${[...models].map(([n, h]) => `${n} sha256:${h}`).join(', ') || 'none recorded'}`;
   // StructureSetLabel is SH: at most 16 characters (PS3.5 6.2).
   const label = opts.proposal ? `${PROPOSAL_LABEL} ${set}`.slice(0, 16) : set.slice(0, 16);
-  const written = finish(db, out, series, structures, label, opts.proposal ? `${PROPOSAL_NOTE} ${description}` : description, opts);
-  if (opts.actor !== undefined) {
-    auditExport(db, { actor: opts.actor, seriesUid, templateSet: set, structures: chosen.map((r) => r.structure), target: written.out, sopInstanceUid: written.sopInstanceUid });
+  const written = { ...finish(db, out, series, structures, label, opts.proposal ? `${PROPOSAL_NOTE} ${description}` : description, opts), templateSet: set, sourceStructures: chosen.map((r) => r.structure) };
+  if (opts.actor !== undefined && opts.record !== false) {
+    auditExport(db, { actor: opts.actor, seriesUid, templateSet: set, structures: written.sourceStructures, target: written.out, sopInstanceUid: written.sopInstanceUid });
   }
   return written;
 }
 
 /** A label map (NIfTI) with its names JSON, put onto the series grid, as an RTSTRUCT. */
-export function exportLabelsRtstruct(db: Db, seriesUid: string, labelsFile: string, namesFile: string, out: string, opts: { warn?: (m: string) => void; simplifyMm?: number } = {}): WrittenRtstruct {
+export function exportLabelsRtstruct(
+  db: Db,
+  seriesUid: string,
+  labelsFile: string,
+  namesFile: string,
+  out: string,
+  opts: { warn?: (m: string) => void; simplifyMm?: number; transform?: WrittenTransform } = {},
+): WrittenRtstruct {
   const series = seriesRefFromArchive(db, seriesUid);
   const lv = readNiftiLabels(labelsFile);
   const names = readLabelNames(namesFile);

@@ -16,11 +16,17 @@ export interface WrittenRtstruct extends Omit<BuiltRtstruct, 'dataset'> {
   problems: PreflightProblem[];
 }
 
+/**
+ * A last step over the encoded object before it is written (de-identification, engine/deid/file.ts):
+ * what it returns is what lands under `out`, and the UIDs it reports are the ones logged.
+ */
+export type WrittenTransform = (bytes: Buffer, label: string) => { bytes: Buffer; sopInstanceUid: string; seriesInstanceUid: string };
+
 export function writeRtstruct(
   out: string,
   series: CtSeriesRef,
   structures: StructureInput[],
-  opts: RtstructOptions & PreflightOptions = {},
+  opts: RtstructOptions & PreflightOptions & { transform?: WrittenTransform } = {},
 ): WrittenRtstruct {
   const built = buildRtstruct(series, structures, opts);
   const problems = preflight(built.dataset, series, opts);
@@ -32,8 +38,9 @@ export function writeRtstruct(
       { file: out, seriesUid: series.seriesInstanceUid },
     );
   }
-  const bytes = toPart10(built.dataset);
-  writeFileAtomic(out, new Uint8Array(bytes), { operation: `export rtstruct of series ${series.seriesInstanceUid}` });
+  const encoded = toPart10(built.dataset);
+  const final = opts.transform ? opts.transform(encoded, out) : { bytes: encoded, sopInstanceUid: built.sopInstanceUid, seriesInstanceUid: built.seriesInstanceUid };
+  writeFileAtomic(out, new Uint8Array(final.bytes), { operation: `export rtstruct of series ${series.seriesInstanceUid}` });
   const { dataset: _ds, ...rest } = built;
-  return { ...rest, out, problems };
+  return { ...rest, sopInstanceUid: final.sopInstanceUid, seriesInstanceUid: final.seriesInstanceUid, out, problems };
 }

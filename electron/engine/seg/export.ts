@@ -1,12 +1,13 @@
 /**
  * `export seg` over the archive: the stored masks of a series (optionally approved only; rejected
- * ones never) as one DICOM Segmentation referencing the CT images, written to a temporary name and
- * renamed, logged in the exports log and the audit trail like an RTSTRUCT export.
+ * ones never) as one DICOM Segmentation referencing the CT images, written atomically (fs/atomic.ts),
+ * logged in the exports log and the audit trail like an RTSTRUCT export. With a transform
+ * (de-identification) only the transformed object is written, and the log names it.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Db } from '../store/db.js';
-import { DelineateError, InputError, NotFoundError } from '../errors.js';
+import { InputError, NotFoundError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import type { WrittenTransform } from '../rtstruct/write.js';
 import { getResultMask, getResults } from '../store/results.js';
 import { getInstances } from '../store/archive.js';
 import { seriesRefFromArchive } from '../rtstruct/series-ref.js';
@@ -21,6 +22,8 @@ export interface ExportSegOptions {
   /** Who exports, for the audit trail. */
   actor?: string;
   warn?(message: string): void;
+  /** Applied to the encoded object before it is written (de-identification). */
+  transform?: WrittenTransform;
 }
 
 export interface WrittenSeg {
@@ -60,19 +63,12 @@ export function exportResultsSeg(db: Db, seriesUid: string, out: string, opts: E
     }),
     { description: `Delineate ${set}`.slice(0, 64) },
   );
-  const bytes = toPart10(built.dataset);
-  mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.partial-${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, out);
-  } catch (cause) {
-    rmSync(tmp, { force: true });
-    throw new DelineateError('bad-input', `cannot write ${out}: ${(cause as Error).message}`, { file: out }, { cause });
-  }
-  recordExport(db, { seriesUid, kind: 'seg', path: out, sopInstanceUid: built.sopInstanceUid, seriesInstanceUid: built.seriesInstanceUid });
+  const encoded = toPart10(built.dataset);
+  const final = opts.transform ? opts.transform(encoded, out) : { bytes: encoded, sopInstanceUid: built.sopInstanceUid, seriesInstanceUid: built.seriesInstanceUid };
+  writeFileAtomic(out, final.bytes, { operation: `export seg of series ${seriesUid}` });
+  recordExport(db, { seriesUid, kind: 'seg', path: out, sopInstanceUid: final.sopInstanceUid, seriesInstanceUid: final.seriesInstanceUid, ...(opts.transform ? { detail: 'de-identified' } : {}) });
   if (opts.actor !== undefined) {
-    auditExport(db, { actor: opts.actor, seriesUid, templateSet: set, structures: chosen.map((r) => r.structure), target: out, sopInstanceUid: built.sopInstanceUid });
+    auditExport(db, { actor: opts.actor, seriesUid, templateSet: set, structures: chosen.map((r) => r.structure), target: out, sopInstanceUid: final.sopInstanceUid });
   }
-  return { out, sopInstanceUid: built.sopInstanceUid, seriesInstanceUid: built.seriesInstanceUid, segments: built.segments };
+  return { out, sopInstanceUid: final.sopInstanceUid, seriesInstanceUid: final.seriesInstanceUid, segments: built.segments };
 }

@@ -9,101 +9,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importPaths } from '../../../electron/engine/dicom/import.js';
 import { exportDicomSeries } from '../../../electron/engine/deid/export-dicom.js';
-import { readPart10, seqOf, strOf, type Naturalized } from '../../../electron/engine/rtstruct/dcmjs.js';
+import { readPart10, seqOf, strOf } from '../../../electron/engine/rtstruct/dcmjs.js';
+import { listExports } from '../../../electron/engine/rtstruct/exports-log.js';
 import { openDatabase } from '../../../electron/engine/store/db.js';
 import { upsertSegmentation } from '../../../electron/engine/store/results.js';
 import { loadVolume } from '../../../electron/engine/volume/load.js';
 import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
 import { voxelToPatient } from '../../../electron/engine/volume/geometry.js';
-import { writePhantomSeries, type PhantomSeries } from '../../fixtures/phantom/phantom.js';
-import { rewrite, toBigEndian, writeRtstructFor } from '../../fixtures/phantom/variants.js';
-import { REPO_ROOT, requireData, tempDir } from '../../helpers/data.js';
-
-const IDENTIFYING = {
-  PatientName: 'Grindelwald^Augusta',
-  PatientID: 'MRN-55012347',
-  PatientBirthDate: '19610317',
-  StudyDate: '20240611',
-  SeriesDate: '20240612',
-  ContentDate: '20240613',
-  AccessionNumber: 'ACC7734521',
-  InstitutionName: 'Riverside Oncology Centre',
-  InstitutionAddress: '12 Quayside Lane, Porthaven',
-  StationName: 'CTSIM-RIVERSIDE-01',
-  OperatorsName: 'Technologist^Alicia',
-  ReferringPhysicianName: 'Consultant^Bartholomew',
-  StudyDescription: 'Augusta thorax planning',
-  DeviceSerialNumber: 'SN-99887766',
-  OtherPatientIDs: 'NHS-4857773456',
-};
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'delineate.js'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
-}
-
-/** Every UID-looking value and every string attribute value of the source objects, recursively. */
-function sourceIdentifiers(files: string[]): Set<string> {
-  const out = new Set<string>();
-  const walk = (d: Naturalized): void => {
-    for (const [k, v] of Object.entries(d)) {
-      if (k === 'SOPInstanceUID' || k === 'SeriesInstanceUID' || k === 'StudyInstanceUID' || k === 'FrameOfReferenceUID' || k === 'ReferencedSOPInstanceUID') {
-        const s = strOf(d, k);
-        if (s && !s.startsWith('1.2.840.10008.')) out.add(s);
-      }
-      if (Array.isArray(v) && v.some((x) => x && typeof x === 'object' && !(x instanceof ArrayBuffer) && !('Alphabetic' in x))) for (const item of seqOf(d, k)) walk(item);
-    }
-  };
-  for (const f of files) walk(readPart10(f).dataset);
-  return out;
-}
-
-/** Scans every byte of every output file for every needle (latin1 and UTF-8 are the same for these ASCII needles). */
-function assertNoneIn(files: string[], needles: Iterable<string>): number {
-  const blobs = files.map((f) => ({ f, text: readFileSync(f).toString('latin1') }));
-  let n = 0;
-  for (const needle of needles) {
-    if (needle.trim().length < 4) continue;
-    n++;
-    for (const { f, text } of blobs) assert.ok(!text.includes(needle), `${f} still holds '${needle}'`);
-  }
-  return n;
-}
-
-function dciodvfyErrors(file: string): string[] {
-  const r = spawnSync('dciodvfy', ['-new', file], { encoding: 'utf8' });
-  return `${r.stderr}`.split('\n').filter((l) => l.startsWith('Error - '));
-}
-
-function hasDciodvfy(): boolean {
-  return spawnSync('dciodvfy', ['-version'], { encoding: 'utf8' }).error === undefined;
-}
-
-function identifiedPhantom(dir: string, extra: Record<string, unknown> = {}): PhantomSeries {
-  const { PatientName, PatientID, ...rest } = IDENTIFYING;
-  const ph = writePhantomSeries(join(dir, 'ct'), {
-    seed: 'deid', columns: 24, rows: 20, slices: 6, patientName: PatientName, patientId: PatientID,
-    // The CT Image IOD's Type 2 attributes the plain phantom lacks, so the source is dciodvfy-clean too.
-    extra: { Laterality: '', PositionReferenceIndicator: '', KVP: '120', AcquisitionNumber: '1', ...rest, ReferringPhysicianName: [{ Alphabetic: IDENTIFYING.ReferringPhysicianName }], OperatorsName: [{ Alphabetic: IDENTIFYING.OperatorsName }], ...extra },
-  });
-  // A private creator and element (PS3.5 7.8.1).
-  for (const f of ph.files) {
-    rewrite(f.path, f.path, (dict) => {
-      dict['00090010'] = { vr: 'LO', Value: ['ACME PRIVATE'] };
-      dict['00091001'] = { vr: 'LO', Value: ['PRIVATE-SECRET-4711'] };
-    });
-  }
-  writeRtstructFor(ph, join(dir, 'ct', 'rs.dcm'));
-  return ph;
-}
+import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
+import { toBigEndian } from '../../fixtures/phantom/variants.js';
+import { requireData, tempDir } from '../../helpers/data.js';
+import { assertNoneIn, cli, dciodvfyErrors, filesUnder, hasDciodvfy, identifiedPhantom, IDENTIFYING, sourceIdentifiers } from './helpers.js';
 
 test('export dicom --deidentify: no identifier in any output byte, pixels unchanged, references consistent, dciodvfy clean', async (t) => {
   const dir = tempDir(t);
@@ -269,7 +189,7 @@ test('export dicom keeps big-endian and encapsulated (RLE, JPEG-LS, JPEG lossles
   }
 });
 
-test('CLI: export seg --deidentify holds no identifier, references the CT that export dicom --deidentify wrote, dciodvfy clean', async (t) => {
+test('CLI: export seg / rtstruct / dicom --with-results --deidentify: no identifier in files or stdout, references the de-identified CT, the log names final paths, dciodvfy clean', async (t) => {
   const dir = tempDir(t);
   const ph = identifiedPhantom(dir);
   const dbFile = join(dir, 'a.sqlite');
@@ -288,12 +208,34 @@ test('CLI: export seg --deidentify holds no identifier, references the CT that e
   const segOut = join(dir, 'export', 'seg.dcm');
   const seg = cli(['export', 'seg', '--series', ph.seriesUid, '--out', segOut, '--deidentify', '--db', dbFile, '--json']);
   assert.equal(seg.status, 0, seg.stderr);
-  const ex = cli(['export', 'dicom', '--series', ph.seriesUid, '--out', join(dir, 'export', 'ct'), '--deidentify', '--db', dbFile, '--json']);
+  const rsOut = join(dir, 'export', 'rs.dcm');
+  const rs = cli(['export', 'rtstruct', '--series', ph.seriesUid, '--out', rsOut, '--deidentify', '--db', dbFile, '--json']);
+  assert.equal(rs.status, 0, rs.stderr);
+  const ex = cli(['export', 'dicom', '--series', ph.seriesUid, '--out', join(dir, 'export', 'ct'), '--with-results', '--deidentify', '--db', dbFile, '--json']);
   assert.equal(ex.status, 0, ex.stderr);
-  const exported = JSON.parse(ex.stdout) as { series: { writtenSeriesUid: string }[] };
+  const exported = JSON.parse(ex.stdout) as { series: { seriesUid?: string; writtenSeriesUid: string; dir: string; objects: { file: string }[] }[] };
+  assert.equal(exported.series[0]!.seriesUid, undefined, 'the original series UID is not printed');
   const outFiles = filesUnder(join(dir, 'export'));
   assert.deepEqual(outFiles.filter((f) => /partial|identified/.test(f)), []);
-  assertNoneIn(outFiles, [...Object.values(IDENTIFYING), ...sourceIdentifiers(filesUnder(join(dir, 'ct')))]);
+  const needles = [...Object.values(IDENTIFYING), ...sourceIdentifiers(filesUnder(join(dir, 'ct')))];
+  assertNoneIn(outFiles, needles);
+  // What the commands print travels too (scripts' logs, tickets): none of it names the source.
+  for (const [name, r] of [['seg', seg], ['rtstruct', rs], ['dicom', ex]] as const) {
+    for (const n of needles) assert.ok(n.length < 4 || !`${r.stdout}${r.stderr}`.includes(n), `export ${name} printed '${n}'`);
+  }
+  // The exports log and the audit trail name the files as they stand, with the UIDs written.
+  const check = openDatabase(dbFile, { readonly: true });
+  const log = listExports(check, ph.seriesUid);
+  const audited = (check.prepare(`SELECT detail_json FROM audit WHERE action = 'exported'`).all() as { detail_json: string }[]).map((a) => a.detail_json);
+  check.close();
+  const withResults = join(exported.series[0]!.dir, 'RTSTRUCT-01.dcm');
+  assert.deepEqual(log.map((l) => [l.kind, l.path]), [['seg', segOut], ['rtstruct', rsOut], ['rtstruct', withResults]]);
+  for (const l of log) {
+    assert.ok(existsSync(l.path), `${l.path} logged and present`);
+    assert.equal(l.sopInstanceUid, strOf(readPart10(l.path).dataset, 'SOPInstanceUID'), `${l.path}: the log holds the UID written`);
+  }
+  for (const p of [segOut, rsOut, withResults]) assert.ok(audited.some((a) => a.includes(JSON.stringify(p))), `audit names ${p}`);
+  assert.ok(!audited.some((a) => /identified-|delineate-partial|\.partial/.test(a)), 'no temporary path in the audit trail');
   const d = readPart10(segOut).dataset;
   assert.equal(strOf(d, 'PatientIdentityRemoved'), 'YES');
   assert.equal(strOf(seqOf(d, 'ReferencedSeriesSequence')[0]!, 'SeriesInstanceUID'), exported.series[0]!.writtenSeriesUid);

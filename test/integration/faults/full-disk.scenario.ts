@@ -11,6 +11,9 @@ import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { main } from '../../../electron/cli/main.js';
+import { StoreReceiver, type ReceiverHooks } from '../../../electron/engine/node/scp.js';
+import { storeFiles } from '../../../electron/engine/dimse/client.js';
+import { parseDestination } from '../../../electron/engine/dimse/destination.js';
 
 const MOUNT = process.env.DELINEATE_FAULT_MOUNT ?? '';
 const INPUT = process.env.DELINEATE_FAULT_INPUT ?? '';
@@ -106,6 +109,47 @@ await step('export rtstruct and export nifti on a full disk', async () => {
   assert.ok(existsSync(rs));
   await fullThenFreed(EXPORTS, 'export nifti: write NIfTI', ['export', 'nifti', '--series', SERIES_B!, '--out', join(outDir, 'b.nii.gz')], /exports\/out\/b\.nii\.gz/);
   await fullThenFreed(EXPORTS, 'export labels: export labels', ['export', 'labels', '--series', SERIES_B!, '--out', join(outDir, 'b-labels.nii.gz')], /exports\/out\/b-labels\.nii\.gz/);
+});
+
+await step('export seg and cluster export --deidentify on a full disk', async () => {
+  const seg = join(outDir, 'b-seg.dcm');
+  await fullThenFreed(EXPORTS, `export seg: export seg of series ${SERIES_B!.replace(/\./g, '\\.')}`, ['export', 'seg', '--series', SERIES_B!, '--out', seg], /exports\/out\/b-seg\.dcm/);
+  assert.ok(existsSync(seg));
+  // A failed package export leaves its folder empty, so the same command succeeds afterwards.
+  const pkg = join(EXPORTS, 'pkg');
+  const r = await fullThenFreed(EXPORTS, 'cluster export: cluster export \\(de-identified\\)', ['cluster', 'export', '--set', 'abdomen', '--series', SERIES_B!, '--to', pkg, '--shards', '1', '--backend', 'atlas', '--deidentify'], /exports\/pkg\//);
+  assert.equal((JSON.parse(r.out) as { deidentified: boolean }).deidentified, true);
+  assert.ok(existsSync(join(pkg, 'manifest.json')));
+});
+
+await step('receive on the DICOM node with a full disk: Out of Resources naming the path, nothing kept; stored once freed', async () => {
+  const refused: string[] = [];
+  const stored: string[] = [];
+  const hooks: ReceiverHooks = { opened: () => 1, rejected: () => undefined, stored: (i) => stored.push(i.path), refused: (_id, _peer, _sop, reason) => refused.push(reason), closed: () => undefined };
+  const incoming = join(ARCHIVE, 'incoming');
+  const scp = new StoreReceiver({ aeTitle: 'NODE', port: 0, bind: '127.0.0.1', hooks, incomingDir: incoming });
+  await scp.listen();
+  try {
+    const slices = readdirSync(join(INPUT, 'ct-a')).filter((f) => f.endsWith('.dcm')).slice(0, 3).map((f) => join(INPUT, 'ct-a', f));
+    const dest = parseDestination(`NODE@127.0.0.1:${scp.port}`, { callingAeTitle: 'SENDER', timeoutMs: 10_000 });
+    fillDisk(ARCHIVE);
+    const full = await storeFiles(dest, slices);
+    assert.deepEqual(full.map((o) => o.statusCode), [0xa700, 0xa700, 0xa700], JSON.stringify(full));
+    assert.equal(stored.length, 0);
+    assert.equal(refused.length, 3);
+    for (const why of refused) assert.match(why, /^receive: cannot write .*archive\/incoming\/.*: no space left on the disk; free some space/);
+    const left = files(incoming);
+    assert.deepEqual(left, [], `no partial or half-written instance kept: ${left.join(', ')}`);
+    freeDisk(ARCHIVE);
+    const ok = await storeFiles(dest, slices);
+    assert.deepEqual(ok.map((o) => o.status), ['success', 'success', 'success']);
+    assert.equal(stored.length, 3);
+    assert.ok(stored.every((p) => existsSync(p)));
+  } finally {
+    freeDisk(ARCHIVE);
+    await scp.close();
+  }
+  await assertConsistent();
 });
 
 await step('a read-only export folder and a read-only archive', async () => {

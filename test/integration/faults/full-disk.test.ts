@@ -58,5 +58,5 @@ test('import, template derive, run and export on a full disk and a read-only fol
   );
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   t.diagnostic(r.stderr.trim());
-  assert.equal(r.stderr.match(/^ok - /gm)?.length, 5, r.stderr);
+  assert.equal(r.stderr.match(/^ok - /gm)?.length, 7, r.stderr);
 });

@@ -22,7 +22,7 @@ import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
 import { tempDir } from '../../helpers/data.js';
 
 /** Cases per target: about 60 s of the 2-core CI machine in all. */
-const SLICE: Record<string, number> = { dicom: 60, pixels: 30, rtstruct: 25, nifti: 60, labels: 40, manifest: 40, bridge: 60 };
+const SLICE: Record<string, number> = { dicom: 60, pixels: 30, rtstruct: 25, nifti: 60, labels: 40, manifest: 40, bridge: 40, pdu: 20 };
 
 for (const t of TARGETS) {
   test(`fuzz slice: ${t.name}, ${SLICE[t.name] ?? 20} cases, seed 20261203: no crash, hang, blow-up or unnamed refusal`, { timeout: 120_000 }, async (tc) => {

@@ -40,8 +40,11 @@ function organsFor(k: number): PhantomOrgan[] {
   }));
 }
 
-function phantom(dir: string, seed: string, k: number): PhantomSeries {
-  return writePhantomSeries(dir, { seed, columns: SIZE.columns, rows: SIZE.rows, slices: SIZE.slices, spacing: SIZE.spacing, organs: organsFor(k) });
+/** Identifying attributes for the phantom of patient k (de-identification tests). */
+export type PhantomIdentity = (k: number) => { patientName: string; patientId: string; extra?: Record<string, unknown> };
+
+function phantom(dir: string, seed: string, k: number, identity?: PhantomIdentity): PhantomSeries {
+  return writePhantomSeries(dir, { seed, columns: SIZE.columns, rows: SIZE.rows, slices: SIZE.slices, spacing: SIZE.spacing, organs: organsFor(k), ...(identity ? identity(k) : {}) });
 }
 
 /** Voxels of the series grid inside an organ's ellipsoid, and the six reference extreme points. */
@@ -78,10 +81,10 @@ function organTemplate(geometry: PhantomSeries['geometry'], o: PhantomOrgan): { 
   return { mask, points: [loP[0]!, hiP[0]!, loP[1]!, hiP[1]!, loP[2]!, hiP[2]!] };
 }
 
-export async function makeBatchArchive(dir: string, opts: { count: number; corrupt?: boolean }): Promise<BatchArchive> {
-  const tpl = phantom(join(dir, 'template'), 'batch-template', 0);
+export async function makeBatchArchive(dir: string, opts: { count: number; corrupt?: boolean; identity?: PhantomIdentity }): Promise<BatchArchive> {
+  const tpl = phantom(join(dir, 'template'), 'batch-template', 0, opts.identity);
   const queries: PhantomSeries[] = [];
-  for (let k = 1; k <= opts.count; k++) queries.push(phantom(join(dir, `series${k}`), `batch-${k}`, k));
+  for (let k = 1; k <= opts.count; k++) queries.push(phantom(join(dir, `series${k}`), `batch-${k}`, k, opts.identity));
   const bad = opts.corrupt ? phantom(join(dir, 'corrupt'), 'batch-corrupt', opts.count + 1) : undefined;
   const dbFile = join(dir, 'archive.sqlite');
   const db = openJobsDb(dbFile);

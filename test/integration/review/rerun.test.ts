@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ApiEvents } from '../../../electron/api.js';
 import { API_METHODS } from '../../../electron/api.js';
-import { runCli as cli } from '../../helpers/cli.js';
+import { cliInProcess } from '../../helpers/cli.js';
 import { readPart10, seqOf, strOf } from '../../../electron/engine/rtstruct/dcmjs.js';
 import { exportResultsRtstruct } from '../../../electron/engine/rtstruct/export.js';
 import { auditTrail } from '../../../electron/engine/audit/audit.js';
@@ -19,6 +19,8 @@ import { getSeriesGeometry } from '../../../electron/engine/store/archive.js';
 import { voxelToPatient, type Vec3 } from '../../../electron/engine/volume/geometry.js';
 import { STRUCTURES, TEMPLATE_SET } from '../jobs/archive.js';
 import { openReviewService } from './harness.js';
+
+const cli = cliInProcess;
 
 /** Every mask voxel's centre lies in the box widened by `slack` mm. */
 function outsideBox(db: ReturnType<typeof openDatabase>, seriesUid: string, mask: Uint8Array, box: { min: Vec3; max: Vec3 }, slack: number): number {

@@ -9,7 +9,7 @@ import { MIGRATIONS } from '../../../electron/engine/store/migrations/index.js';
 import { m009AuditChain } from '../../../electron/engine/store/migrations/009_audit_chain.js';
 import { recordAudit, auditExport, type AuditEntryInput } from '../../../electron/engine/audit/audit.js';
 import { auditEntryHash, verifyAuditChain, GENESIS_HASH, type AuditChainRow } from '../../../electron/engine/audit/chain.js';
-import { runCli as cli } from '../../helpers/cli.js';
+import { cliInProcess } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/data.js';
 
 const ENTRIES: AuditEntryInput[] = [
@@ -139,6 +139,8 @@ test(`migration ${m009AuditChain.version}: existing entries are chained in id or
   db.exec(`UPDATE audit SET detail_json = '{"comment":"bad"}' WHERE id = 2`);
   assert.deepEqual(pick(verifyAuditChain(db)), { id: 2, reason: 'edited' });
 });
+
+const cli = cliInProcess;
 
 test('delineate audit verify: exit 0 and {ok, entries, head}; exit 1 naming the first broken entry', async (t) => {
   const { db, file } = seeded(t);

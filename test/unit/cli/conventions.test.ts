@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli as cli } from '../../helpers/cli.js';
+import { cliInProcess as cli } from '../../helpers/cli.js';
 import { COMMANDS } from '../../../electron/cli/commands/index.js';
 import { tempDir } from '../../helpers/data.js';
 

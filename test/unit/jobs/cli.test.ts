@@ -2,13 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { runCli as cli } from '../../helpers/cli.js';
+import { cliInProcess } from '../../helpers/cli.js';
 import { createOrFindRun } from '../../../electron/engine/jobs/runs.js';
 import { runBatch } from '../../../electron/engine/jobs/runner.js';
 import { InlineExecutor } from '../../../electron/engine/jobs/executor.js';
 import { auditTrail } from '../../../electron/engine/audit/audit.js';
 import { tempDir } from '../../helpers/data.js';
 import { fakeWork, openJobsDb, seedArchive } from './helpers.js';
+
+const cli = cliInProcess;
 
 async function seeded(t: import('node:test').TestContext): Promise<string> {
   const file = join(tempDir(t), 'db.sqlite');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../../helpers/data.js';
-import { runCli as cli } from '../../helpers/cli.js';
+import { cliInProcess as cli } from '../../helpers/cli.js';
 import { openDatabase } from '../../../electron/engine/store/db.js';
 import { importPaths } from '../../../electron/engine/dicom/import.js';
 import { addTemplateMember } from '../../../electron/engine/store/templates.js';

@@ -12,7 +12,7 @@ import { m009AuditChain } from '../../../electron/engine/store/migrations/009_au
 import { backupDatabase, backupsDir, BACKUPS_KEPT, dailyBackupDue, lastGoodBackup, listBackups } from '../../../electron/engine/store/backup.js';
 import { DamagedDatabaseError, sessionMarker } from '../../../electron/engine/store/health.js';
 import { recordAudit } from '../../../electron/engine/audit/audit.js';
-import { runCli as cli } from '../../helpers/cli.js';
+import { cliInProcess } from '../../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../../helpers/data.js';
 
 const ENTRIES = 400;
@@ -43,6 +43,8 @@ const count = (file: string): number => {
     db.close();
   }
 };
+
+const cli = cliInProcess;
 
 test('a migration is preceded by a backup that holds the data as it was, and only then', (t) => {
   const file = archive(t);
