@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { CancelledError, DelineateError, InputError, fromErrorPayload, throwIfAborted, type ErrorPayload } from '../errors.js';
+import { CancelledError, DelineateError, InputError, fromErrorPayload, throwIfAborted, type ErrorContext, type ErrorPayload } from '../errors.js';
 import { startWorker } from '../workers.js';
 import type { FileHeader } from './header.js';
 import { decodeSliceFile, newScratch, type PixelLayout, type SliceSamples } from './pixels.js';
@@ -98,6 +98,69 @@ function rebuild(r: ErrorPayload): DelineateError {
   return r.code === 'bad-input' ? new InputError(r.message, r.context) : fromErrorPayload(r);
 }
 
+/** Workers for `n` items: `workers` if given, else none below `min` items, else one per core up to MAX_WORKERS; never more than `n`. */
+function poolSize(n: number, min: number, workers: number | undefined): number {
+  return Math.min(workers ?? (n < min ? 0 : Math.min(MAX_WORKERS, availableParallelism())), n);
+}
+
+/**
+ * What a batch does with one reply: true counts it as done, false ignores it, an Error rejects the
+ * batch with it.
+ */
+type Accept = (r: DecodeReply, w: Worker) => boolean | Error;
+
+/**
+ * Sends requests 0..count-1 (`post`) to the first `wanted` pool workers, `inFlight` at a time per
+ * worker, each worker getting the next index as soon as one of its replies is accepted. Resolves when
+ * `count` replies were accepted; rejects with the first Error `accept` returns, a worker's failure or
+ * CancelledError on abort. Requests still in flight then finish in their workers and are dropped.
+ */
+async function dispatch(
+  count: number,
+  wanted: number,
+  inFlight: number,
+  signal: AbortSignal | undefined,
+  ctx: ErrorContext | undefined,
+  post: (w: Worker, batch: number, index: number) => void,
+  accept: Accept,
+): Promise<void> {
+  throwIfAborted(signal, ctx);
+  while (pool.length < wanted) pool.push(spawn());
+  const workers = pool.slice(0, wanted);
+  const batch = nextBatch++;
+  let next = 0;
+  let done = 0;
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      close(batch);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = (): void => finish(new CancelledError(ctx));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const feed = (w: Worker): void => {
+      if (settled || next >= count) return;
+      post(w, batch, next++);
+    };
+    open(batch, {
+      onReply(r, w): void {
+        if (settled) return;
+        const verdict = accept(r, w);
+        if (verdict instanceof Error) return finish(verdict);
+        if (!verdict) return;
+        if (++done === count) return finish();
+        feed(w);
+      },
+      onFail: (e) => finish(e),
+    });
+    for (const w of workers) for (let k = 0; k < inFlight; k++) feed(w);
+  });
+}
+
 /**
  * Decodes `paths` (all of one series' layout) and calls `onSlice(index, samples)` for each, in
  * completion order. Rejects with the first decode error (an InputError naming the file) or
@@ -110,7 +173,7 @@ export async function decodeSlices(
   opts: DecodeOptions = {},
 ): Promise<void> {
   const ctx = opts.seriesUid ? { seriesUid: opts.seriesUid } : {};
-  const wanted = Math.min(opts.workers ?? (paths.length < MIN_SLICES_FOR_WORKERS ? 0 : Math.min(MAX_WORKERS, availableParallelism())), paths.length);
+  const wanted = poolSize(paths.length, MIN_SLICES_FOR_WORKERS, opts.workers);
   if (wanted <= 0) {
     const scratch = newScratch();
     for (let i = 0; i < paths.length; i++) {
@@ -120,51 +183,20 @@ export async function decodeSlices(
     }
     return;
   }
-  throwIfAborted(opts.signal, ctx);
-  while (pool.length < wanted) pool.push(spawn());
-  const workers = pool.slice(0, wanted);
-  const batch = nextBatch++;
-  let next = 0;
-  let done = 0;
-  await new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const finish = (err?: Error): void => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      close(batch);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onAbort = (): void => finish(new CancelledError(ctx));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const feed = (w: Worker): void => {
-      if (settled || next >= paths.length) return;
-      const index = next++;
-      w.postMessage({ batch, index, path: paths[index]!, rows: layout.rows, columns: layout.columns } satisfies DecodeRequest);
-    };
-    open(batch, {
-      onReply(r, w): void {
-        if (settled) return;
-        if ('error' in r) return finish(rebuild(r.error));
-        if ('header' in r) return;
-        const data = r.kind === 'int16' ? new Int16Array(r.buffer) : new Float32Array(r.buffer);
-        try {
-          onSlice(r.index, { kind: r.kind, data } as SliceSamples);
-        } catch (e) {
-          return finish(e as Error);
-        }
-        if (opts.recycle && r.kind === 'int16') w.postMessage({ recycle: r.buffer }, [r.buffer]);
-        if (++done === paths.length) return finish();
-        feed(w);
-      },
-      onFail: (e) => finish(e),
-    });
-    // Two requests in flight per worker, so a worker never waits for the next path.
-    for (const w of workers) {
-      feed(w);
-      feed(w);
+  // Two requests in flight per worker, so a worker never waits for the next path.
+  await dispatch(paths.length, wanted, 2, opts.signal, ctx, (w, batch, index) => {
+    w.postMessage({ batch, index, path: paths[index]!, rows: layout.rows, columns: layout.columns } satisfies DecodeRequest);
+  }, (r, w) => {
+    if ('error' in r) return rebuild(r.error);
+    if ('header' in r) return false;
+    const data = r.kind === 'int16' ? new Int16Array(r.buffer) : new Float32Array(r.buffer);
+    try {
+      onSlice(r.index, { kind: r.kind, data } as SliceSamples);
+    } catch (e) {
+      return e as Error;
     }
+    if (opts.recycle && r.kind === 'int16') w.postMessage({ recycle: r.buffer }, [r.buffer]);
+    return true;
   });
 }
 
@@ -177,7 +209,7 @@ export const MIN_FILES_FOR_WORKERS = 32;
  * Never rejects for a file: a file that cannot be read is a skip naming it. `onDone` counts progress.
  */
 export async function readHeaders(files: FileToRead[], onDone: () => void, opts: { signal?: AbortSignal; workers?: number } = {}): Promise<FileHeader[]> {
-  const wanted = Math.min(opts.workers ?? (files.length < MIN_FILES_FOR_WORKERS ? 0 : Math.min(MAX_WORKERS, availableParallelism())), files.length);
+  const wanted = poolSize(files.length, MIN_FILES_FOR_WORKERS, opts.workers);
   const out: FileHeader[] = new Array(files.length);
   if (wanted <= 0) {
     for (let i = 0; i < files.length; i++) {
@@ -189,41 +221,14 @@ export async function readHeaders(files: FileToRead[], onDone: () => void, opts:
     }
     return out;
   }
-  throwIfAborted(opts.signal);
-  while (pool.length < wanted) pool.push(spawn());
-  const workers = pool.slice(0, wanted);
-  const batch = nextBatch++;
-  let next = 0;
-  let done = 0;
-  await new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const finish = (err?: Error): void => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      close(batch);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onAbort = (): void => finish(new CancelledError());
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const feed = (w: Worker): void => {
-      if (settled || next >= files.length) return;
-      const index = next++;
-      w.postMessage({ batch, index, header: files[index]! } satisfies HeaderRequest);
-    };
-    open(batch, {
-      onReply(r, w): void {
-        if (settled || !('header' in r)) return;
-        out[r.index] = r.header;
-        onDone();
-        if (++done === files.length) return finish();
-        feed(w);
-      },
-      onFail: (e) => finish(e),
-    });
-    // A few requests in flight per worker: each is short.
-    for (const w of workers) for (let k = 0; k < 4; k++) feed(w);
+  // A few requests in flight per worker: each is short.
+  await dispatch(files.length, wanted, 4, opts.signal, undefined, (w, batch, index) => {
+    w.postMessage({ batch, index, header: files[index]! } satisfies HeaderRequest);
+  }, (r) => {
+    if (!('header' in r)) return false;
+    out[r.index] = r.header;
+    onDone();
+    return true;
   });
   return out;
 }
