@@ -14,20 +14,39 @@ export interface CliRun {
   err: string;
 }
 
-/** `main(argv)` with stdout and stderr captured; calls must not overlap (the streams are swapped). */
-export async function cliInProcess(argv: string[]): Promise<CliRun> {
+/**
+ * `main(argv)` with what it writes to stdout and stderr captured; `textOnly` captures only strings and
+ * passes other writes through (a test runner's own binary frames, when the caller runs under one).
+ */
+async function captured(argv: string[], textOnly: boolean): Promise<CliRun> {
   let out = '';
   let err = '';
   const ow = process.stdout.write.bind(process.stdout);
   const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
+  const swap = (write: typeof ow, add: (s: string) => void): typeof ow =>
+    ((s: unknown, ...rest: unknown[]) => (!textOnly || typeof s === 'string' ? (add(String(s)), true) : (write as (...a: unknown[]) => boolean)(s, ...rest))) as typeof ow;
+  process.stdout.write = swap(ow, (s) => (out += s));
+  process.stderr.write = swap(ew, (s) => (err += s));
   try {
     return { code: await main(argv), out, err };
   } finally {
     process.stdout.write = ow;
     process.stderr.write = ew;
   }
+}
+
+/** `main(argv)` with stdout and stderr captured; calls must not overlap (the streams are swapped). */
+export function cliInProcess(argv: string[]): Promise<CliRun> {
+  return captured(argv, false);
+}
+
+/**
+ * `main(argv)` for a `--json` command: only the CLI's text is captured (the test runner itself writes
+ * binary frames to stdout), stdout parsed as JSON when it is not empty. Calls must not overlap.
+ */
+export async function cliJson(argv: string[]): Promise<{ code: number; json: unknown; stderr: string }> {
+  const r = await captured(argv, true);
+  return { code: r.code, json: r.out.trim() ? JSON.parse(r.out) : undefined, stderr: r.err };
 }
 
 /** bin/delineate.js in a child process. */

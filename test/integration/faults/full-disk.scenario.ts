@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { main } from '../../../electron/cli/main.js';
 import { StoreReceiver, type ReceiverHooks } from '../../../electron/engine/node/scp.js';
 import { storeFiles } from '../../../electron/engine/dimse/client.js';
 import { parseDestination } from '../../../electron/engine/dimse/destination.js';
+import { cliInProcess, type CliRun } from '../../helpers/cli.js';
 
 const MOUNT = process.env.DELINEATE_FAULT_MOUNT ?? '';
 const INPUT = process.env.DELINEATE_FAULT_INPUT ?? '';
@@ -23,20 +23,8 @@ const outDir = join(MOUNT, 'exports', 'out');
 const ARCHIVE = join(MOUNT, 'archive');
 const EXPORTS = join(MOUNT, 'exports');
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main([...argv, '--db', db, '--json']), out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+/** The CLI in this process on the tmpfs archive, with --json. */
+const cli = (...argv: string[]): Promise<CliRun> => cliInProcess([...argv, '--db', db, '--json']);
 
 /** Fills one tmpfs to the last byte. */
 function fillDisk(disk: string): void {

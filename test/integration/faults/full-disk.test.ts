@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
-import { voxelToPatient } from '../../../electron/engine/volume/geometry.js';
 import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
 import { REPO_ROOT, tempDir } from '../../helpers/data.js';
+import { writeOrganLabels } from '../../helpers/labels.js';
 
 /** The parent runner's NODE_TEST_CONTEXT would make the inner runner report in its binary protocol. */
 function childEnv(): NodeJS.ProcessEnv {
@@ -34,16 +33,7 @@ test('import, template derive, run and export on a full disk and a read-only fol
   mkdirSync(mount, { recursive: true });
   const a = writePhantomSeries(join(input, 'ct-a'), { seed: 'disk-a', columns: 40, rows: 32, slices: 24 });
   const b = writePhantomSeries(join(input, 'ct-b'), { seed: 'disk-b', columns: 40, rows: 32, slices: 24 });
-  const g = a.geometry;
-  const liver = a.organs.find((o) => o.name === 'Liver')!;
-  const data = new Uint8Array(g.dims[0] * g.dims[1] * g.dims[2]);
-  for (let k = 0; k < g.dims[2]; k++)
-    for (let j = 0; j < g.dims[1]; j++)
-      for (let i = 0; i < g.dims[0]; i++) {
-        const p = voxelToPatient(g, [i, j, k]);
-        if ([0, 1, 2].reduce((acc, x) => acc + ((p[x]! - liver.centreLps[x]!) / liver.radiiMm[x]!) ** 2, 0) <= 1) data[i + g.dims[0] * (j + g.dims[1] * k)] = 1;
-      }
-  writeNifti(join(input, 'labels.nii.gz'), { ...g, data });
+  writeOrganLabels(a, join(input, 'labels.nii.gz'));
   writeFileSync(join(input, 'names.json'), JSON.stringify({ 1: 'Liver' }));
   const scenario = join(REPO_ROOT, 'test', 'integration', 'faults', 'full-disk.scenario.ts');
   const r = spawnSync(

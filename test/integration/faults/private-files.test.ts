@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
-import { voxelToPatient } from '../../../electron/engine/volume/geometry.js';
 import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
 import { REPO_ROOT, tempDir } from '../../helpers/data.js';
+import { writeOrganLabels } from '../../helpers/labels.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'delineate.js');
 
@@ -26,16 +25,7 @@ test('the data folder is private (0700/0600 under umask 022) and stderr never na
   const dir = tempDir(t);
   const home = join(dir, 'home');
   const ph = writePhantomSeries(join(dir, 'ct'), { seed: 'private', columns: 32, rows: 24, slices: 12, patientName: 'Doe^Jane^Quincy', patientId: 'MRN-4711' });
-  const g = ph.geometry;
-  const liver = ph.organs.find((o) => o.name === 'Liver')!;
-  const data = new Uint8Array(g.dims[0] * g.dims[1] * g.dims[2]);
-  for (let k = 0; k < g.dims[2]; k++)
-    for (let j = 0; j < g.dims[1]; j++)
-      for (let i = 0; i < g.dims[0]; i++) {
-        const p = voxelToPatient(g, [i, j, k]);
-        if ([0, 1, 2].reduce((acc, x) => acc + ((p[x]! - liver.centreLps[x]!) / liver.radiiMm[x]!) ** 2, 0) <= 1) data[i + g.dims[0] * (j + g.dims[1] * k)] = 1;
-      }
-  writeNifti(join(dir, 'labels.nii.gz'), { ...g, data });
+  writeOrganLabels(ph, join(dir, 'labels.nii.gz'));
   writeFileSync(join(dir, 'names.json'), JSON.stringify({ 1: 'Liver' }));
   const exports = join(home, 'exports');
   const steps = [

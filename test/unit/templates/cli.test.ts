@@ -7,30 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../../electron/cli/main.js';
-import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
-import { voxelToPatient, type Vec3 } from '../../../electron/engine/volume/geometry.js';
+import type { Vec3 } from '../../../electron/engine/volume/geometry.js';
 import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
+import { cliJson } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/data.js';
+import { writeOrganLabels } from '../../helpers/labels.js';
 
-async function run(argv: string[]): Promise<{ code: number; json: unknown; stderr: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  // Only the CLI's text is captured: the test runner itself writes binary frames to stdout.
-  process.stdout.write = ((s: unknown, ...rest: unknown[]) =>
-    typeof s === 'string' ? ((out += s), true) : (ow as (...a: unknown[]) => boolean)(s, ...rest)) as typeof process.stdout.write;
-  process.stderr.write = ((s: unknown, ...rest: unknown[]) =>
-    typeof s === 'string' ? ((err += s), true) : (ew as (...a: unknown[]) => boolean)(s, ...rest)) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, json: out.trim() ? JSON.parse(out) : undefined, stderr: err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const run = cliJson;
 
 test('template add / derive --labels / list', async (t) => {
   const dir = tempDir(t);
@@ -62,15 +45,7 @@ test('template add / derive --labels / list', async (t) => {
   // derive: a label map of the phantom's liver ellipsoid on the series grid.
   const g = ph.geometry;
   const liver = ph.organs.find((o) => o.name === 'Liver')!;
-  const data = new Uint8Array(g.dims[0] * g.dims[1] * g.dims[2]);
-  for (let k = 0; k < g.dims[2]; k++)
-    for (let j = 0; j < g.dims[1]; j++)
-      for (let i = 0; i < g.dims[0]; i++) {
-        const p = voxelToPatient(g, [i, j, k]);
-        const r = [0, 1, 2].reduce((acc, a) => acc + ((p[a]! - liver.centreLps[a]!) / liver.radiiMm[a]!) ** 2, 0);
-        if (r <= 1) data[i + g.dims[0] * (j + g.dims[1] * k)] = 1;
-      }
-  writeNifti(join(dir, 'labels.nii.gz'), { ...g, data });
+  writeOrganLabels(ph, join(dir, 'labels.nii.gz'));
   writeFileSync(join(dir, 'names.json'), JSON.stringify({ 1: 'Liver', 2: 'Kidney_L' }));
   const derived = await run(['template', 'derive', '--set', 'abdomen', '--series', ph.seriesUid, '--labels', join(dir, 'labels.nii.gz'), '--names', join(dir, 'names.json'), '--structures', 'Liver', '--db', db, '--json']);
   assert.equal(derived.code, 0, derived.stderr);

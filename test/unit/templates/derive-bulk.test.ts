@@ -7,30 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../../electron/cli/main.js';
-import { writeNifti } from '../../../electron/engine/nifti/nifti.js';
-import { voxelToPatient } from '../../../electron/engine/volume/geometry.js';
 import { writePhantomSeries } from '../../fixtures/phantom/phantom.js';
 import { writeRtstructFor } from '../../fixtures/phantom/variants.js';
+import { cliJson } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/data.js';
+import { writeOrganLabels } from '../../helpers/labels.js';
 
-async function run(argv: string[]): Promise<{ code: number; json: unknown; stderr: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: unknown, ...rest: unknown[]) =>
-    typeof s === 'string' ? ((out += s), true) : (ow as (...a: unknown[]) => boolean)(s, ...rest)) as typeof process.stdout.write;
-  process.stderr.write = ((s: unknown, ...rest: unknown[]) =>
-    typeof s === 'string' ? ((err += s), true) : (ew as (...a: unknown[]) => boolean)(s, ...rest)) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, json: out.trim() ? JSON.parse(out) : undefined, stderr: err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const run = cliJson;
 
 interface Bulk {
   set: string;
@@ -47,18 +30,7 @@ test('template derive --from-archive and --labels-dir: many scans at once, unmap
   // A label map of the liver per series; one becomes an RTSTRUCT through the product's exporter.
   const labelDir = join(dir, 'labels');
   mkdirSync(labelDir);
-  for (const ph of [a, b]) {
-    const g = ph.geometry;
-    const liver = ph.organs.find((o) => o.name === 'Liver')!;
-    const data = new Uint8Array(g.dims[0] * g.dims[1] * g.dims[2]);
-    for (let k = 0; k < g.dims[2]; k++)
-      for (let j = 0; j < g.dims[1]; j++)
-        for (let i = 0; i < g.dims[0]; i++) {
-          const p = voxelToPatient(g, [i, j, k]);
-          if ([0, 1, 2].reduce((acc, x) => acc + ((p[x]! - liver.centreLps[x]!) / liver.radiiMm[x]!) ** 2, 0) <= 1) data[i + g.dims[0] * (j + g.dims[1] * k)] = 1;
-        }
-    writeNifti(join(labelDir, `${ph.seriesUid}.nii.gz`), { ...g, data });
-  }
+  for (const ph of [a, b]) writeOrganLabels(ph, join(labelDir, `${ph.seriesUid}.nii.gz`));
   writeFileSync(join(labelDir, 'not-a-series.nii.gz'), '');
   writeFileSync(join(dir, 'names.json'), JSON.stringify({ 1: 'Liver' }));
   mkdirSync(join(dir, 'rt'));
@@ -98,18 +70,9 @@ test('template derive --labels-dir: a label map that fails part-way stores none 
   const db = join(dir, 'db.sqlite');
   const a = writePhantomSeries(join(dir, 'a'), { columns: 40, rows: 32, slices: 24, seed: 'a' });
   assert.equal((await run(['import', join(dir, 'a'), '--db', db, '--json'])).code, 0);
-  const g = a.geometry;
-  const liver = a.organs.find((o) => o.name === 'Liver')!;
-  const data = new Uint8Array(g.dims[0] * g.dims[1] * g.dims[2]);
-  for (let k = 0; k < g.dims[2]; k++)
-    for (let j = 0; j < g.dims[1]; j++)
-      for (let i = 0; i < g.dims[0]; i++) {
-        const p = voxelToPatient(g, [i, j, k]);
-        if ([0, 1, 2].reduce((acc, x) => acc + ((p[x]! - liver.centreLps[x]!) / liver.radiiMm[x]!) ** 2, 0) <= 1) data[i + g.dims[0] * (j + g.dims[1] * k)] = 1;
-      }
   const labelDir = join(dir, 'labels');
   mkdirSync(labelDir);
-  writeNifti(join(labelDir, `${a.seriesUid}.nii.gz`), { ...g, data });
+  writeOrganLabels(a, join(labelDir, `${a.seriesUid}.nii.gz`));
   // Liver (label 1) derives; Spleen (label 2) has no voxel, which fails the map after Liver is read.
   writeFileSync(join(dir, 'names.json'), JSON.stringify({ 1: 'Liver', 2: 'Spleen' }));
   const failed = await run(['template', 'derive', '--set', 'abdomen', '--labels-dir', labelDir, '--names', join(dir, 'names.json'), '--structures', 'Liver,Spleen', '--db', db, '--json']);
