@@ -1,5 +1,5 @@
 /**
- * Field validators for electron/api.ts's API_METHODS: every request is checked where it enters the
+ * Field validators for API_METHODS (api-methods.ts): every request is checked where it enters the
  * main process (IPC) or the bridge (HTTP), so nothing unchecked reaches the engine. Plain functions
  * with no Node imports, so the renderer can load the contract too.
  */

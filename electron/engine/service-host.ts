@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { restrictUmask } from './fs/atomic.js';
-import { API_METHOD_NAMES, type ApiEnvelope, type ApiEventName, type ApiEvents, type DelineateApi } from '../api.js';
+import { API_METHOD_NAMES } from '../api-methods.js';
+import { type ApiEnvelope, type ApiEventName, type ApiEvents, type DelineateApi } from '../api.js';
 import { DelineateError, fromErrorPayload } from './errors.js';
 import type { EngineService, VolumeBytes } from './service.js';
 import type { HostRequest } from './service-worker.js';

@@ -4,7 +4,8 @@
  * Messages: {id, method, req} in; {id, envelope} or {id, volume} out; {event, payload} pushed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { API_METHODS, type ApiEventName, type ApiMethod } from '../api.js';
+import { API_METHODS } from '../api-methods.js';
+import { type ApiEventName, type ApiMethod } from '../api.js';
 import { toErrorPayload } from './errors.js';
 import { createEngineService } from './service.js';
 import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from './service-ports.js';

@@ -3,7 +3,8 @@
  * that is not our UI, validate the request with API_METHODS, call the service (or an override such as
  * the native folder dialog), and answer with an envelope: {result} or {error: ErrorPayload}.
  */
-import { API_METHOD_NAMES, API_METHODS, ApiValidationError, type ApiEnvelope, type ApiMethod, type DelineateApi } from '../api.js';
+import { API_METHOD_NAMES, API_METHODS } from '../api-methods.js';
+import { ApiValidationError, type ApiEnvelope, type ApiMethod, type DelineateApi } from '../api.js';
 import { toErrorPayload, type ErrorPayload } from '../engine/errors.js';
 import { isAppUrl } from './policy.js';
 

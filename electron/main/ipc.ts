@@ -4,7 +4,8 @@
  * the validation happen before the engine sees anything. Engine events go out on API_EVENT_CHANNEL.
  */
 import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { API_EVENT_CHANNEL, API_METHOD_NAMES, type ApiEventName } from '../api.js';
+import { API_METHOD_NAMES } from '../api-methods.js';
+import { API_EVENT_CHANNEL, type ApiEventName } from '../api.js';
 import type { EngineService } from '../engine/service.js';
 import { apiHandlers } from './ipc-handlers.js';
 

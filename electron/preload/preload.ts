@@ -4,7 +4,8 @@
  * ipcRenderer itself, never a generic invoke(channel).
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { API_EVENT_CHANNEL, API_METHOD_NAMES, type ApiEventName, type ApiEvents } from '../api.js';
+import { API_METHOD_NAMES } from '../api-methods.js';
+import { API_EVENT_CHANNEL, type ApiEventName, type ApiEvents } from '../api.js';
 
 const api: Record<string, unknown> = {};
 for (const name of API_METHOD_NAMES) api[name] = (req: unknown) => ipcRenderer.invoke(name, req);

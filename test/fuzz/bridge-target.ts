@@ -8,7 +8,7 @@
  * else (5xx, a dropped connection): crash.
  */
 import { join } from 'node:path';
-import { API_METHOD_NAMES } from '../../electron/api.js';
+import { API_METHOD_NAMES } from '../../electron/api-methods.js';
 import { startBridge, type Bridge } from '../../electron/bridge/server.js';
 import { createEngineService } from '../../electron/engine/service.js';
 import { ENGINE_ARCHIVE, ENGINE_CONTOURS } from '../../electron/engine/service-ports.js';

@@ -4,8 +4,8 @@
  * unwrapped here, so a DelineateError thrown in the engine arrives as one, with its name, code and
  * context. Method names come from API_METHOD_NAMES: no channel name is written here.
  */
+import { API_METHOD_NAMES } from '../../../electron/api-methods.js';
 import {
-  API_METHOD_NAMES,
   type ApiEnvelope,
   type ApiEventName,
   type ApiEvents,

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { API_METHODS } from '../../../electron/api.js';
+import { API_METHODS } from '../../../electron/api-methods.js';
 import { auditTrail } from '../../../electron/engine/audit/audit.js';
 import { maskToWire, wireToMask } from '../../../electron/engine/review/rle.js';
 import { readPart10, seqOf, strOf } from '../../../electron/engine/rtstruct/dcmjs.js';

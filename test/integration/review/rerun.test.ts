@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ApiEvents } from '../../../electron/api.js';
-import { API_METHODS } from '../../../electron/api.js';
+import { API_METHODS } from '../../../electron/api-methods.js';
 import { cliInProcess } from '../../helpers/cli.js';
 import { readPart10, seqOf, strOf } from '../../../electron/engine/rtstruct/dcmjs.js';
 import { exportResultsRtstruct } from '../../../electron/engine/rtstruct/export.js';

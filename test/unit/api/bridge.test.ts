@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket as WsWebSocket } from 'ws';
-import { API_METHODS, API_METHOD_NAMES, ApiValidationError, type Vec3 } from '../../../electron/api.js';
+import { API_METHODS, API_METHOD_NAMES } from '../../../electron/api-methods.js';
+import { ApiValidationError, type Vec3 } from '../../../electron/api.js';
 import { startBridge } from '../../../electron/bridge/server.js';
 import { createEngineService } from '../../../electron/engine/service.js';
 import { DelineateError } from '../../../electron/engine/errors.js';

@@ -9,7 +9,8 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelsSetupStatus } from '../../../electron/engine/models/status.js';
-import { API_METHODS, ApiValidationError } from '../../../electron/api.js';
+import { API_METHODS } from '../../../electron/api-methods.js';
+import { ApiValidationError } from '../../../electron/api.js';
 import { tempDir } from '../../helpers/data.js';
 
 const samFixture = fileURLToPath(new URL('../../fixtures/models/sam', import.meta.url));

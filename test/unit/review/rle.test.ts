@@ -25,7 +25,7 @@ test('runs that do not fit the grid are refused with the place named', () => {
 });
 
 test('the api accepts packed masks longer than a plain string field, and refuses what is not base64', async () => {
-  const { API_METHODS } = await import('../../../electron/api.js');
+  const { API_METHODS } = await import('../../../electron/api-methods.js');
   const mask = new Uint8Array(512 * 512 * 20);
   for (let k = 0; k < 20; k++) for (let j = 100; j < 400; j++) mask.fill(1, 512 * (j + 512 * k) + 100, 512 * (j + 512 * k) + 300);
   const runs = maskToWire(mask);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { API_METHODS } from '../../../electron/api.js';
+import { API_METHODS } from '../../../electron/api-methods.js';
 import { contourNames } from '../../../electron/engine/rtstruct/contour-names.js';
 import { requireData } from '../../helpers/data.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { API_METHODS } from '../../../electron/api.js';
+import { API_METHODS } from '../../../electron/api-methods.js';
 import { openDatabase } from '../../../electron/engine/store/db.js';
 import { searchSeries } from '../../../electron/engine/store/search.js';
 import { tempDir } from '../../helpers/data.js';
