@@ -3,6 +3,7 @@
  * detection_functions.py `cal_query`, `cal_RD`, `cal_RD_with_feature`; parity README Q10-Q18).
  */
 import { throwIfAborted } from '../errors.js';
+import { prng } from '../prng.js';
 import type { Vec3 } from '../volume/geometry.js';
 import { voxelToPatient } from '../volume/geometry.js';
 import { canonicalToSource } from '../volume/reorient.js';
@@ -12,18 +13,6 @@ import { cropPatch, normaliseChannels, type MedlamNet } from './medlam-net.js';
 import type { Grid3mm, Preprocessed } from './preprocess.js';
 import type { SupportFeatures } from './support.js';
 
-/** A small deterministic PRNG (mulberry32): the crop draws need only be reproducible, not numpy's. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Crop centres as the reference draws them (Q10): per axis of the PADDED shape an integer in
  * [s//2 - range, s//2 + range), all three redrawn while the voxel is < 0.001 (air or padding). The
@@ -31,7 +20,7 @@ function rng(seed: number): () => number {
  * need the reference's exact centres pass them in.
  */
 export function drawCropCentres(pre: Pick<Preprocessed, 'data' | 'shape'>, c: MedlamConstants, seed = 2023): Vec3[] {
-  const next = rng(seed);
+  const next = prng(seed);
   const [n0, n1, n2] = pre.shape;
   const out: Vec3[] = [];
   const R = c.queryCropRange;

@@ -10,7 +10,8 @@
  * bone contrast, so the metric follows anatomy rather than the couch or the field-of-view edge.
  */
 import type { Vec3 } from '../volume/geometry.js';
-import { centreOfMass, patientToVoxelMatrix, voxelToPatientMatrix, applyAffine, Pyramid, type Image } from './image.js';
+import { prng } from '../prng.js';
+import { centreOfMass, patientToVoxelMatrix, voxelToPatientMatrix, applyAffine, voxelBox, Pyramid, type Image } from './image.js';
 import { centredAffine, eulerToMatrix, type Mat34 } from './transform.js';
 
 export interface AffineOptions {
@@ -52,18 +53,6 @@ interface Level {
   val: Float32Array;
 }
 
-/** A small deterministic PRNG (mulberry32) so that a run is reproducible. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function makeLevel(pyr: { fixed: Pyramid; moving: Pyramid }, spacing: number, samples: number, centre: Vec3, region?: { min: Vec3; max: Vec3 }): Level {
   const f = pyr.fixed.level(spacing);
   const m = pyr.moving.level(spacing);
@@ -77,20 +66,7 @@ function makeLevel(pyr: { fixed: Pyramid; moving: Pyramid }, spacing: number, sa
   if (region) {
     // Only the voxel box around the region can hold candidates (one voxel of slack; the exact
     // test below decides), visited in the same raster order as a full scan.
-    const p2v = patientToVoxelMatrix(f);
-    const lo = [Infinity, Infinity, Infinity];
-    const hi = [-Infinity, -Infinity, -Infinity];
-    for (const x of [region.min[0], region.max[0]]) {
-      for (const y of [region.min[1], region.max[1]]) {
-        for (const z of [region.min[2], region.max[2]]) {
-          const v = applyAffine(p2v, [x, y, z]);
-          for (let a = 0; a < 3; a++) {
-            lo[a] = Math.min(lo[a]!, v[a]!);
-            hi[a] = Math.max(hi[a]!, v[a]!);
-          }
-        }
-      }
-    }
+    const { lo, hi } = voxelBox(patientToVoxelMatrix(f), region);
     const dims = [nx, ny, nz];
     const b0 = lo.map((v) => Math.max(0, Math.floor(v) - 1));
     const b1 = hi.map((v, a) => Math.min(dims[a]! - 1, Math.ceil(v) + 1));

@@ -235,6 +235,27 @@ export function applyAffine(m: ArrayLike<number>, p: Vec3): Vec3 {
   ];
 }
 
+/**
+ * The voxel-space bounds (min and max per axis, not rounded) of the eight corners of the LPS box
+ * `min`..`max` mapped through `p2v` (patientToVoxelMatrix): the voxels that can lie in the box.
+ */
+export function voxelBox(p2v: ArrayLike<number>, box: { min: Vec3; max: Vec3 }): { lo: number[]; hi: number[] } {
+  const lo: number[] = [Infinity, Infinity, Infinity];
+  const hi: number[] = [-Infinity, -Infinity, -Infinity];
+  for (const x of [box.min[0], box.max[0]]) {
+    for (const y of [box.min[1], box.max[1]]) {
+      for (const z of [box.min[2], box.max[2]]) {
+        const v = applyAffine(p2v, [x, y, z]);
+        for (let a = 0; a < 3; a++) {
+          lo[a] = Math.min(lo[a]!, v[a]!);
+          hi[a] = Math.max(hi[a]!, v[a]!);
+        }
+      }
+    }
+  }
+  return { lo, hi };
+}
+
 /** A sub-grid [lo, lo + dims) of an image, with its own origin (same spacing and direction). */
 export function cropImage(img: Image, lo: Vec3, dims: Vec3): Image {
   const out = new Float32Array(dims[0] * dims[1] * dims[2]);

@@ -10,7 +10,7 @@
  * inverse global transform, plus a margin): no optimisation, a few milliseconds per structure.
  */
 import type { Vec3 } from '../volume/geometry.js';
-import { patientToVoxelMatrix, sampleVoxel, voxelToPatientMatrix, applyAffine, type Image } from './image.js';
+import { patientToVoxelMatrix, sampleVoxel, voxelToPatientMatrix, applyAffine, voxelBox, type Image } from './image.js';
 import { applyMat34, invertMat34, type Mat34 } from './transform.js';
 
 export interface Region {
@@ -36,20 +36,7 @@ export function regionOfPoints(points: Vec3[], global: Mat34, marginMm: number):
  */
 export function nccInRegion(fixed: Image, moving: Image, matrix: Mat34, region: Region): number {
   const v2p = voxelToPatientMatrix(fixed);
-  const p2v = patientToVoxelMatrix(fixed);
-  const lo: number[] = [Infinity, Infinity, Infinity];
-  const hi: number[] = [-Infinity, -Infinity, -Infinity];
-  for (const x of [region.min[0], region.max[0]]) {
-    for (const y of [region.min[1], region.max[1]]) {
-      for (const z of [region.min[2], region.max[2]]) {
-        const v = applyAffine(p2v, [x, y, z]);
-        for (let a = 0; a < 3; a++) {
-          lo[a] = Math.min(lo[a]!, v[a]!);
-          hi[a] = Math.max(hi[a]!, v[a]!);
-        }
-      }
-    }
-  }
+  const { lo, hi } = voxelBox(patientToVoxelMatrix(fixed), region);
   const [nx, ny, nz] = fixed.dims;
   const i0 = Math.max(0, Math.ceil(lo[0]!));
   const j0 = Math.max(0, Math.ceil(lo[1]!));
