@@ -27,6 +27,30 @@ from onnx import TensorProto, helper, numpy_helper
 KEEP_FLOAT32 = {('Resize', 1), ('Resize', 2), ('Upsample', 1)}
 
 
+def _half_boundary(g, values, is_output):
+    """Renames each float32 graph input (or output) to a float16 tensor NAME__fp16 in the nodes and
+    returns the Cast nodes that join it to the float32 name the caller feeds (or reads)."""
+    casts = []
+    for v in values:
+        if v.type.tensor_type.elem_type != TensorProto.FLOAT:
+            continue
+        half = v.name + '__fp16'
+        for n in g.node:
+            if is_output:
+                for i, name in enumerate(n.output):
+                    if name == v.name:
+                        n.output[i] = half
+            # An output may also feed later nodes (MedLAM's feature0 and feature1 do).
+            for i, name in enumerate(n.input):
+                if name == v.name:
+                    n.input[i] = half
+        if is_output:
+            casts.append(helper.make_node('Cast', [half], [v.name], to=TensorProto.FLOAT, name=v.name + '_cast'))
+        else:
+            casts.append(helper.make_node('Cast', [v.name], [half], to=TensorProto.FLOAT16, name=half + '_cast'))
+    return casts
+
+
 def convert(model):
     g = model.graph
     keep = set()
@@ -43,30 +67,8 @@ def convert(model):
                 a.i = TensorProto.FLOAT16
             elif a.type == onnx.AttributeProto.TENSOR and a.t.data_type == TensorProto.FLOAT and not (set(n.output) & keep):
                 a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float16), a.t.name))
-    head = []
-    for inp in g.input:
-        if inp.type.tensor_type.elem_type != TensorProto.FLOAT:
-            continue
-        half = inp.name + '__fp16'
-        for n in g.node:
-            for i, name in enumerate(n.input):
-                if name == inp.name:
-                    n.input[i] = half
-        head.append(helper.make_node('Cast', [inp.name], [half], to=TensorProto.FLOAT16, name=half + '_cast'))
-    tail = []
-    for out in g.output:
-        if out.type.tensor_type.elem_type != TensorProto.FLOAT:
-            continue
-        half = out.name + '__fp16'
-        for n in g.node:
-            for i, name in enumerate(n.output):
-                if name == out.name:
-                    n.output[i] = half
-            # An output may also feed later nodes (MedLAM's feature0 and feature1 do).
-            for i, name in enumerate(n.input):
-                if name == out.name:
-                    n.input[i] = half
-        tail.append(helper.make_node('Cast', [half], [out.name], to=TensorProto.FLOAT, name=out.name + '_cast'))
+    head = _half_boundary(g, g.input, is_output=False)
+    tail = _half_boundary(g, g.output, is_output=True)
     nodes = head + list(g.node) + tail
     del g.node[:]
     g.node.extend(nodes)
