@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
+import { prng } from '../../../electron/engine/prng.js';
 
 export interface KillLoopOptions {
   args: string[];
@@ -32,16 +33,7 @@ export interface KillLoopResult {
 }
 
 /** mulberry32: a tiny seeded generator, enough to spread kill instants reproducibly. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = prng;
 
 interface Exit {
   code: number | null;

@@ -1,4 +1,5 @@
 /** Hand-built masks and brute-force references for the metrics tests. */
+import { prng } from '../../../electron/engine/prng.js';
 import { IDENTITY, type Geometry, type Vec3 } from '../../../electron/engine/volume/geometry.js';
 
 export function grid(dims: Vec3, spacing: Vec3 = [1, 1, 1], origin: Vec3 = [0, 0, 0], direction = IDENTITY): Geometry {
@@ -29,16 +30,7 @@ export function sphereMask(dims: Vec3, spacing: Vec3, centreMm: Vec3, radiusMm: 
 }
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = prng;
 
 /** A random blob: the union of a few random ellipsoids, irregular enough to exercise every branch. */
 export function randomBlob(dims: Vec3, spacing: Vec3, rand: () => number, parts = 4): Uint8Array {
