@@ -12,7 +12,7 @@
  */
 import type { Geometry, Vec3 } from '../volume/geometry.js';
 import { downsample, patientToVoxelMatrix, sampleVoxel, smoothInPlace, voxelGradient, voxelToPatientMatrix, type Image, type Pyramid } from './image.js';
-import { applyMat34, type Mat34 } from './transform.js';
+import { applyMat34, composeMat34, type Mat34 } from './transform.js';
 
 export interface DemonsOptions {
   /** Pyramid spacings (mm), coarse to fine; the finest is never finer than the query. */
@@ -52,7 +52,7 @@ export function resampleField(f: DisplacementField, g: Geometry): DisplacementFi
   const out: DisplacementField = { dims: [...g.dims], spacing: [...g.spacing], origin: [...g.origin], direction: g.direction, ux: new Float32Array(n), uy: new Float32Array(n), uz: new Float32Array(n) };
   const v2p = voxelToPatientMatrix(g);
   const p2v = patientToVoxelMatrix(f);
-  const compose = composeIndexMap(p2v, v2p);
+  const compose = composeMat34(p2v, v2p);
   const ix = { ...f, data: f.ux };
   const iy = { ...f, data: f.uy };
   const iz = { ...f, data: f.uz };
@@ -74,19 +74,6 @@ export function resampleField(f: DisplacementField, g: Geometry): DisplacementFi
   return out;
 }
 
-/** a ∘ b for 3x4 matrices (first b, then a). */
-function composeIndexMap(a: number[], b: number[]): Mat34 {
-  const out: Mat34 = [];
-  for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 4; c++) {
-      let v = a[r * 4]! * b[c]! + a[r * 4 + 1]! * b[4 + c]! + a[r * 4 + 2]! * b[8 + c]!;
-      if (c === 3) v += a[r * 4 + 3]!;
-      out.push(v);
-    }
-  }
-  return out;
-}
-
 /**
  * The template warped onto grid g: W(x) = M(A(x + u(x))). `moving` should already be smoothed to
  * about g's spacing (a pyramid level) so that this sampling does not alias.
@@ -95,7 +82,7 @@ export function warpImage(moving: Image, affine: Mat34, g: Geometry, u: Displace
   const n = g.dims[0] * g.dims[1] * g.dims[2];
   const out = new Float32Array(n);
   const v2p = voxelToPatientMatrix(g);
-  const toMoving = composeIndexMap(patientToVoxelMatrix(moving), affine);
+  const toMoving = composeMat34(patientToVoxelMatrix(moving), affine);
   let idx = 0;
   for (let k = 0; k < g.dims[2]; k++) {
     for (let j = 0; j < g.dims[1]; j++) {

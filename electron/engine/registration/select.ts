@@ -11,7 +11,7 @@
  */
 import type { Vec3 } from '../volume/geometry.js';
 import { patientToVoxelMatrix, sampleVoxel, voxelToPatientMatrix, applyAffine, voxelBox, type Image } from './image.js';
-import { applyMat34, invertMat34, type Mat34 } from './transform.js';
+import { applyMat34, composeMat34, invertMat34, type Mat34 } from './transform.js';
 
 export interface Region {
   min: Vec3;
@@ -73,19 +73,6 @@ export function nccInRegion(fixed: Image, moving: Image, matrix: Mat34, region: 
   const vm = smm - (sm * sm) / n;
   const d = Math.sqrt(vf * vm);
   return d > 1e-12 ? cov / d : 0;
-}
-
-/** a o b for 3x4 affine matrices (b first). */
-export function composeMat34(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
-  const out: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 4; c++) {
-      let v = a[r * 4]! * b[c]! + a[r * 4 + 1]! * b[4 + c]! + a[r * 4 + 2]! * b[8 + c]!;
-      if (c === 3) v += a[r * 4 + 3]!;
-      out.push(v);
-    }
-  }
-  return out;
 }
 
 /**
