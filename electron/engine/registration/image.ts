@@ -3,7 +3,7 @@
  * to a coarser grid (pyramids), trilinear sampling with its gradient, all on the engine's Volume
  * type (dims [i, j, k], spacing, origin, direction; i fastest). Positions are LPS mm throughout.
  */
-import type { Geometry, Mat3, Vec3 } from '../volume/geometry.js';
+import { voxelToPatientAffine, type Geometry, type Mat3, type Vec3 } from '../volume/geometry.js';
 import type { Volume } from '../volume/volume.js';
 
 export type Image = Volume<Float32Array>;
@@ -191,15 +191,9 @@ export function patientToVoxelMatrix(g: Geometry): number[] {
   return m;
 }
 
-/** The 3x4 matrix mapping continuous voxel index to LPS mm. */
+/** The 3x4 matrix mapping continuous voxel index to LPS mm (the top rows of voxelToPatientAffine). */
 export function voxelToPatientMatrix(g: Geometry): number[] {
-  const d = g.direction;
-  const s = g.spacing;
-  return [
-    d[0] * s[0], d[1] * s[1], d[2] * s[2], g.origin[0],
-    d[3] * s[0], d[4] * s[1], d[5] * s[2], g.origin[1],
-    d[6] * s[0], d[7] * s[1], d[8] * s[2], g.origin[2],
-  ];
+  return voxelToPatientAffine(g).slice(0, 12);
 }
 
 /** Intensity-weighted centre (LPS mm) of voxels above a threshold: a robust starting translation. */
