@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createAtlasBackend, type AtlasOptions } from '../../electron/engine/localize/atlas/index.js';
 import { registerAffine } from '../../electron/engine/registration/affine.js';
 import { clipNormalize } from '../../electron/engine/registration/image.js';
-import { boxIou, wallDistanceMm } from '../../electron/engine/metrics/boxes.js';
+import { boxIou, maskBoxLps, wallDistanceMm } from '../../electron/engine/metrics/boxes.js';
 import { surfaceDice, surfaceDistances, hd95 } from '../../electron/engine/metrics/surface-distance.js';
 import { countNonZero } from '../../electron/engine/metrics/masks.js';
 import { dataDir } from '../helpers/data.js';
@@ -33,9 +33,12 @@ function flag(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-/** Dice, HD95, surface Dice 2 mm, box IoU, wall distance. */
-type Row = [number, number, number, number, number];
-const COLS = 'Dice   HD95(mm)  sDice2mm  boxIoU  wall(mm)';
+/**
+ * Dice, HD95, surface Dice 2 mm, box IoU and wall distance of the localizer's box, box IoU of the
+ * segmented mask's bounding box (the box of the contour a planner receives).
+ */
+type Row = [number, number, number, number, number, number];
+const COLS = 'Dice   HD95(mm)  sDice2mm  boxIoU  wall(mm)  maskBoxIoU';
 
 function scoreMask(mask: Uint8Array, gt: Uint8Array, q: Case): [number, number, number] {
   const dice = diceOf(mask, gt);
@@ -76,7 +79,8 @@ async function runQuery(q: Case, library: LibraryCase[], workers: number, option
     const m = seg.find((x) => x.name === name)!;
     if (m.flags.length > 0) flagged++;
     const [dice, h, sd] = scoreMask(m.mask, binary(q.labels, Number(value)), q);
-    rows.set(name, [dice, h, sd, ref ? boxIou(l.boxes[0]!, ref) : Number.NaN, ref ? wallDistanceMm(l.boxes[0]!, ref) : Number.NaN]);
+    const mbox = maskBoxLps(m.mask, q.ct);
+    rows.set(name, [dice, h, sd, ref ? boxIou(l.boxes[0]!, ref) : Number.NaN, ref ? wallDistanceMm(l.boxes[0]!, ref) : Number.NaN, ref && mbox ? boxIou(mbox, ref) : Number.NaN]);
   }
   return { rows, seconds, cpuSeconds, flagged, union };
 }
@@ -91,17 +95,17 @@ function table(title: string, results: QueryResult[]): number {
   const names = [...(results[0]?.rows.keys() ?? [])];
   const means: number[][] = [];
   for (const name of names) {
-    const m = [0, 1, 2, 3, 4].map((c) => meanOf(results.map((r) => r.rows.get(name)![c]!)));
+    const m = [0, 1, 2, 3, 4, 5].map((c) => meanOf(results.map((r) => r.rows.get(name)![c]!)));
     means.push(m);
     process.stdout.write(`  ${name.padEnd(14)} ${fmt(m)}\n`);
   }
-  const all = [0, 1, 2, 3, 4].map((c) => meanOf(means.map((m) => m[c]!)));
+  const all = [0, 1, 2, 3, 4, 5].map((c) => meanOf(means.map((m) => m[c]!)));
   process.stdout.write(`  ${'MEAN'.padEnd(14)} ${fmt(all)}\n`);
   return all[0]!;
 }
 
 function fmt(m: number[]): string {
-  return `${m[0]!.toFixed(3)}  ${m[1]!.toFixed(1).padStart(7)}  ${m[2]!.toFixed(3).padStart(8)}  ${m[3]!.toFixed(3).padStart(6)}  ${m[4]!.toFixed(1).padStart(7)}`;
+  return `${m[0]!.toFixed(3)}  ${m[1]!.toFixed(1).padStart(7)}  ${m[2]!.toFixed(3).padStart(8)}  ${m[3]!.toFixed(3).padStart(6)}  ${m[4]!.toFixed(1).padStart(7)}  ${m[5]!.toFixed(3).padStart(10)}`;
 }
 
 /** `size` of the other patients, a fixed rotation starting at the query's position. */
@@ -121,7 +125,7 @@ function writeResults(file: string, results: Map<string, QueryResult>, heldOut: 
     cpuSeconds: r.cpuSeconds,
     templatesChosen: r.union,
     flagged: r.flagged,
-    structures: Object.fromEntries([...r.rows].map(([n, row]) => [n, { dice: row[0], hd95Mm: row[1], surfaceDice2mm: row[2], boxIou: row[3], wallMm: row[4] }])),
+    structures: Object.fromEntries([...r.rows].map(([n, row]) => [n, { dice: row[0], hd95Mm: row[1], surfaceDice2mm: row[2], boxIou: row[3], wallMm: row[4], maskBoxIou: row[5] }])),
   }));
   writeFileSync(file, `${JSON.stringify({ run, columns: COLS, queries }, null, 1)}\n`);
 }
@@ -234,14 +238,16 @@ export async function bench(args: string[]): Promise<void> {
         const rows = new Map<string, Row>();
         for (const [value, name] of Object.entries(q.names)) {
           const [dice, h, sd] = scoreMask(e.masks.get(name)!, binary(q.labels, Number(value)), q);
-          rows.set(name, [dice, h, sd, Number.NaN, Number.NaN]);
+          const ref = referenceBox(q, Number(value));
+          const mbox = maskBoxLps(e.masks.get(name)!, q.ct);
+          rows.set(name, [dice, h, sd, Number.NaN, Number.NaN, ref && mbox ? boxIou(mbox, ref) : Number.NaN]);
         }
         ours.push(o);
         peer.push({ rows, seconds: e.seconds, cpuSeconds: Number.NaN, flagged: 0, union: lib.length });
         process.stdout.write(`query pt_${qid}: this backend ${o.seconds.toFixed(1)} s, elastix ${e.seconds.toFixed(1)} s\n`);
       }
       const dOurs = table('this backend on the elastix queries', ours);
-      const dPeer = table('elastix peer (box columns not computed)', peer);
+      const dPeer = table('elastix peer (no localizer box: its masks only)', peer);
       const tOurs = meanOf(ours.map((r) => r.seconds));
       const tPeer = meanOf(peer.map((r) => r.seconds));
       process.stdout.write(`Dice ratio (this / elastix) ${(dOurs / dPeer).toFixed(3)}; time ratio ${(tOurs / tPeer).toFixed(3)} (${tOurs.toFixed(1)} s vs ${tPeer.toFixed(1)} s per query)\n`);

@@ -99,3 +99,36 @@ test('an aborted signal cancels a localization running on worker threads', async
   } });
   await assert.rejects(run, (e: unknown) => e instanceof CancelledError);
 });
+
+test('with contour templates the localizer boxes the segmented contour, and segment reuses it once', async () => {
+  const ts = [template('t1', [5, 0, -4], 0, true), template('t2', [-3, 4, 6], -0.05, true), template('t3', [2, -5, 0], 0.04, true)];
+  const { localizer, segmenter } = createAtlasBackend({ workers: 2 });
+  const members = structures(ts)[0]!.members;
+  const [loc] = await localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures: structures(ts), mode: 'wpl' });
+  assert.ok(loc);
+  const progress: Progress[] = [];
+  const segReq = { seriesUid: 'q', volume: query.ct, structures: [{ name: 'Organ', boxes: loc.boxes, members }], onProgress: (p: Progress) => progress.push(p) };
+  const [held] = await segmenter.segment(segReq);
+  assert.ok(held && held.voxels > 0);
+  assert.equal(progress.length, 0, 'the segmentation made for the localizer is taken, nothing is registered again');
+  assert.deepEqual(loc.boxes[0], maskBoxLps(held.mask, query.ct), 'the box is the contour a planner receives');
+  assert.deepEqual(loc.extremePoints, extremePointsFromLabels({ ...query.ct, data: held.mask }, 1));
+  // Taken once: the next segment computes afresh, and gives the same contour.
+  const [again] = await segmenter.segment(segReq);
+  assert.ok(progress.length > 0);
+  assert.deepEqual(again!.mask, held.mask);
+  assert.deepEqual(again!.templates, held.templates);
+  // Another volume with the same series UID is never served from what was kept.
+  await localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures: structures(ts), mode: 'wpl' });
+  const copy = { ...query.ct, data: query.ct.data.slice() };
+  progress.length = 0;
+  await segmenter.segment({ ...segReq, volume: copy });
+  assert.ok(progress.length > 0, 'a different volume object is segmented, not served');
+  // With the option off, the box comes from the affinely carried masks and nothing is kept.
+  const off = createAtlasBackend({ workers: 2, options: { boxFromSegmentation: false } });
+  const [affine] = await off.localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures: structures(ts), mode: 'wpl' });
+  assert.ok(boxIou(affine!.boxes[0]!, truthBox) > 0.5);
+  progress.length = 0;
+  await off.segmenter.segment(segReq);
+  assert.ok(progress.length > 0);
+});

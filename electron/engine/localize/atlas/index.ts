@@ -1,6 +1,7 @@
 /**
  * The atlas backend (no model weights): a localizer and a segmenter sharing one transform cache, so
- * that segmenting a series right after localizing it reuses the registrations.
+ * that segmenting a series right after localizing it reuses the registrations, and the segmentations
+ * the localizer made for its boxes (options.boxFromSegmentation).
  *
  *   const { localizer, segmenter } = createAtlasBackend({ workers: 2 });
  */
@@ -19,5 +20,6 @@ export interface AtlasBackend {
 
 export function createAtlasBackend(opts: AtlasBackendOptions = {}): AtlasBackend {
   const cache = new TransformCache();
-  return { localizer: new AtlasLocalizer(opts, cache), segmenter: new AtlasSegmenter(opts, cache) };
+  const segmenter = new AtlasSegmenter(opts, cache);
+  return { localizer: new AtlasLocalizer(opts, cache, segmenter), segmenter };
 }

@@ -18,15 +18,27 @@ import { runTemplateJobs } from '../../registration/pool.js';
 import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJobResult } from '../../registration/template-job.js';
 import type { ModelRef } from '../../localize/localizer.js';
 import type { SegmentedStructure, Segmenter, SegmentRequest } from '../segmenter.js';
-import { countNonZero } from '../../metrics/masks.js';
+import { countNonZero, maskIndexBox, type IndexBox } from '../../metrics/masks.js';
+import type { Vec3 } from '../../volume/geometry.js';
 import { keepLargestComponents } from '../cleanup.js';
 import { fusedMembership, fuseMasks } from './fuse-masks.js';
 import { refineWithIntensity } from './intensity-refine.js';
 import { jointFusionMembership } from './joint-fusion.js';
 
+/** A segmentation kept between localize and segment, cropped to its bounding box. */
+interface Held {
+  key: string;
+  volume: WeakRef<SegmentRequest['volume']>;
+  structure: Omit<SegmentedStructure, 'mask'>;
+  crop: { lo: Vec3; dims: Vec3; mask: Uint8Array } | undefined;
+}
+
 export class AtlasSegmenter implements Segmenter {
   readonly name = 'atlas';
   readonly options: AtlasOptions;
+  /** Per structure, the last query's segmentation made for the localizer (options.boxFromSegmentation). */
+  private held = new Map<string, Held>();
+  private heldSeries: string | undefined;
   constructor(
     private readonly opts: AtlasBackendOptions = {},
     readonly cache: TransformCache = new TransformCache(),
@@ -39,12 +51,50 @@ export class AtlasSegmenter implements Segmenter {
   }
 
   async segment(req: SegmentRequest): Promise<SegmentedStructure[]> {
-    const { results, chosen } = await this.propagate(req);
-    return req.structures.map((s) => {
-      const fused = this.fuse(s.name, req.volume, results);
-      fused.templates = chosen.find((c) => c.name === s.name)?.members.map((m) => m.seriesUid) ?? [];
-      return fused;
+    // Structures the localizer already segmented on this very volume with the same templates and
+    // options are taken (once) from what it kept; the rest are propagated and fused now.
+    const taken = new Map<string, SegmentedStructure>();
+    for (const s of req.structures) {
+      const h = this.held.get(s.name);
+      if (h && h.volume.deref() === req.volume && h.key === this.heldKey(req.seriesUid, s)) taken.set(s.name, restore(h, req.volume));
+      this.held.delete(s.name);
+    }
+    const rest = req.structures.filter((s) => !taken.has(s.name));
+    if (rest.length > 0) {
+      const { results, chosen } = await this.propagate({ ...req, structures: rest });
+      for (const s of rest) {
+        const fused = this.fuse(s.name, req.volume, results);
+        fused.templates = chosen.find((c) => c.name === s.name)?.members.map((m) => m.seriesUid) ?? [];
+        taken.set(s.name, fused);
+      }
+    }
+    return req.structures.map((s) => taken.get(s.name)!);
+  }
+
+  /**
+   * Segments like `segment` and keeps each result (cropped to its bounding box) for the next
+   * `segment` of the same volume: the atlas localizer takes its boxes from these contours, and a
+   * localize + segment run then registers and fuses once. Only the last series is kept.
+   */
+  async segmentAndHold(req: SegmentRequest): Promise<SegmentedStructure[]> {
+    if (this.heldSeries !== req.seriesUid) this.held.clear();
+    this.heldSeries = req.seriesUid;
+    const out = await this.segment(req);
+    out.forEach((seg, n) => {
+      const { mask, ...structure } = seg;
+      const ib = seg.voxels > 0 ? maskIndexBox(mask, [...req.volume.dims]) : undefined;
+      this.held.set(seg.name, {
+        key: this.heldKey(req.seriesUid, req.structures[n]!),
+        volume: new WeakRef(req.volume),
+        structure,
+        crop: ib ? cropMask(mask, [...req.volume.dims], ib) : undefined,
+      });
     });
+    return out;
+  }
+
+  private heldKey(seriesUid: string, s: SegmentRequest['structures'][number]): string {
+    return JSON.stringify([seriesUid, (s.members ?? []).map((m) => m.seriesUid), this.options]);
   }
 
   /**
@@ -135,6 +185,33 @@ export class AtlasSegmenter implements Segmenter {
     }
     return fused;
   }
+}
+
+function cropMask(mask: Uint8Array, dims: Vec3, ib: IndexBox): NonNullable<Held['crop']> {
+  const cd: Vec3 = [ib.hi[0] - ib.lo[0] + 1, ib.hi[1] - ib.lo[1] + 1, ib.hi[2] - ib.lo[2] + 1];
+  const out = new Uint8Array(cd[0] * cd[1] * cd[2]);
+  for (let k = 0; k < cd[2]; k++) {
+    for (let j = 0; j < cd[1]; j++) {
+      const from = ib.lo[0] + dims[0] * (ib.lo[1] + j + dims[1] * (ib.lo[2] + k));
+      out.set(mask.subarray(from, from + cd[0]), cd[0] * (j + cd[1] * k));
+    }
+  }
+  return { lo: ib.lo, dims: cd, mask: out };
+}
+
+function restore(h: Held, volume: SegmentRequest['volume']): SegmentedStructure {
+  const [nx, ny, nz] = volume.dims;
+  const mask = new Uint8Array(nx * ny * nz);
+  const c = h.crop;
+  if (c) {
+    for (let k = 0; k < c.dims[2]; k++) {
+      for (let j = 0; j < c.dims[1]; j++) {
+        const at = c.dims[0] * (j + c.dims[1] * k);
+        mask.set(c.mask.subarray(at, at + c.dims[0]), c.lo[0] + nx * (c.lo[1] + j + ny * (c.lo[2] + k)));
+      }
+    }
+  }
+  return { ...h.structure, mask };
 }
 
 async function loadMask(m: TemplateMemberInput): Promise<Uint8Array | undefined> {
