@@ -95,31 +95,39 @@ function gaussianKernel(sigma: number): Float64Array {
   return k;
 }
 
-/** Correlation of `src` (rows x cols, row-major) with the Gaussian of `sigma` along x or y, zeros outside. */
-function gaussianFilter1d(src: Float64Array, rows: number, cols: number, sigma: number, alongY: boolean): Float64Array {
-  const k = gaussianKernel(sigma);
-  const r = (k.length - 1) / 2;
-  const n = alongY ? rows : cols;
-  const stride = alongY ? cols : 1;
-  const out = new Float64Array(rows * cols);
-  for (let y = 0; y < rows; y++)
-    for (let x = 0; x < cols; x++) {
-      const p = alongY ? y : x;
-      const i = y * cols + x;
-      // The taps that land inside the image (0 <= p + t < n), in the order of t.
-      const t1 = Math.min(r, n - 1 - p);
-      let acc = 0;
-      for (let t = Math.max(-r, -p); t <= t1; t++) acc += k[t + r]! * src[i + t * stride]!;
-      out[i] = acc;
-    }
-  return out;
-}
-
-/** Separable correlation with zeros outside (scipy 'constant'/'grid-constant', cval 0): x, then y. */
+/** Separable correlation with zeros outside (scipy 'constant'/'grid-constant', cval 0). */
 function gaussianFilter2d(src: Float64Array, rows: number, cols: number, sy: number, sx: number): Float64Array {
   let cur = src;
-  if (sx > 1e-15) cur = gaussianFilter1d(cur, rows, cols, sx, false);
-  if (sy > 1e-15) cur = gaussianFilter1d(cur, rows, cols, sy, true);
+  if (sx > 1e-15) {
+    const k = gaussianKernel(sx);
+    const r = (k.length - 1) / 2;
+    const out = new Float64Array(rows * cols);
+    for (let y = 0; y < rows; y++)
+      for (let x = 0; x < cols; x++) {
+        let acc = 0;
+        for (let t = -r; t <= r; t++) {
+          const xx = x + t;
+          if (xx >= 0 && xx < cols) acc += k[t + r]! * cur[y * cols + xx]!;
+        }
+        out[y * cols + x] = acc;
+      }
+    cur = out;
+  }
+  if (sy > 1e-15) {
+    const k = gaussianKernel(sy);
+    const r = (k.length - 1) / 2;
+    const out = new Float64Array(rows * cols);
+    for (let y = 0; y < rows; y++)
+      for (let x = 0; x < cols; x++) {
+        let acc = 0;
+        for (let t = -r; t <= r; t++) {
+          const yy = y + t;
+          if (yy >= 0 && yy < rows) acc += k[t + r]! * cur[yy * cols + x]!;
+        }
+        out[y * cols + x] = acc;
+      }
+    cur = out;
+  }
   return cur;
 }
 
