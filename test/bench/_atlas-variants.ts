@@ -10,7 +10,8 @@
  */
 import { AtlasLocalizer, AtlasSegmenter, type AtlasOptions } from '../../electron/engine/localize/atlas/index.js';
 import { TransformCache } from '../../electron/engine/localize/atlas/templates.js';
-import { binary, diceOf, streamedTemplates, type Case, type LibraryCase } from '../integration/atlas/openkbp.js';
+import { binary, diceOf, referenceBox, streamedTemplates, type Case, type LibraryCase } from '../integration/atlas/openkbp.js';
+import { boxIou, maskBoxLps } from '../../electron/engine/metrics/boxes.js';
 
 export interface VariantRun {
   queries: string[];
@@ -22,12 +23,14 @@ export interface VariantRun {
 
 export async function compareVariants(variants: Partial<AtlasOptions>[], run: VariantRun): Promise<void> {
   const dice = variants.map(() => new Map<string, number[]>());
+  const boxes = variants.map(() => new Map<string, number[]>());
   const cpu = variants.map(() => 0);
   for (const qid of run.queries) {
     const q = run.load(qid);
     const cache = new TransformCache();
     const structures = streamedTemplates(run.libraryFor(qid));
-    const localizer = new AtlasLocalizer({ workers: run.workers, options: run.base }, cache);
+    // The localizer only registers here (its boxes from the affine masks): every variant segments.
+    const localizer = new AtlasLocalizer({ workers: run.workers, options: { ...run.base, boxFromSegmentation: false } }, cache);
     const loc = await localizer.localize({ seriesUid: q.seriesUid, query: q.ct, templateSet: 'openkbp', structures, mode: 'wpl' });
     const line: string[] = [];
     for (let v = 0; v < variants.length; v++) {
@@ -46,6 +49,9 @@ export async function compareVariants(variants: Partial<AtlasOptions>[], run: Va
         const list = dice[v]!.get(name) ?? [];
         list.push(d);
         dice[v]!.set(name, list);
+        const ref = referenceBox(q, Number(value));
+        const mbox = maskBoxLps(seg.find((x) => x.name === name)!.mask, q.ct);
+        boxes[v]!.set(name, [...(boxes[v]!.get(name) ?? []), ref && mbox ? boxIou(mbox, ref) : 0]);
       }
       line.push(`variant ${v} ${(sum / Object.keys(q.names).length).toFixed(3)}`);
     }
@@ -54,9 +60,15 @@ export async function compareVariants(variants: Partial<AtlasOptions>[], run: Va
   const names = [...dice[0]!.keys()];
   process.stdout.write(`\nvariants on queries ${run.queries.map((x) => `pt_${x}`).join(', ')}: mean Dice per OAR, segmentation CPU s per query\n`);
   process.stdout.write(`  ${'variant'.padEnd(8)} ${names.map((n) => n.slice(0, 10).padStart(10)).join(' ')}       MEAN  CPU s\n`);
+  const mean = (m: Map<string, number[]>, n: string): number => m.get(n)!.reduce((a, b) => a + b, 0) / m.get(n)!.length;
   variants.forEach((v, i) => {
-    const per = names.map((n) => dice[i]!.get(n)!.reduce((a, b) => a + b, 0) / dice[i]!.get(n)!.length);
-    const mean = per.reduce((a, b) => a + b, 0) / per.length;
-    process.stdout.write(`  ${String(i).padEnd(8)} ${per.map((d) => d.toFixed(3).padStart(10)).join(' ')} ${mean.toFixed(3).padStart(10)}  ${(cpu[i]! / run.queries.length).toFixed(1).padStart(5)}  ${JSON.stringify(v)}\n`);
+    const per = names.map((n) => mean(dice[i]!, n));
+    const all = per.reduce((a, b) => a + b, 0) / per.length;
+    process.stdout.write(`  ${String(i).padEnd(8)} ${per.map((d) => d.toFixed(3).padStart(10)).join(' ')} ${all.toFixed(3).padStart(10)}  ${(cpu[i]! / run.queries.length).toFixed(1).padStart(5)}  ${JSON.stringify(v)}\n`);
+  });
+  process.stdout.write('  box IoU of the segmented contour per OAR (the atlas localizer\'s box with boxFromSegmentation)\n');
+  variants.forEach((_, i) => {
+    const per = names.map((n) => mean(boxes[i]!, n));
+    process.stdout.write(`  ${String(i).padEnd(8)} ${per.map((d) => d.toFixed(3).padStart(10)).join(' ')} ${(per.reduce((a, b) => a + b, 0) / per.length).toFixed(3).padStart(10)}\n`);
   });
 }
