@@ -19,7 +19,8 @@ import { MedlamLocalizer } from '../../engine/localize/medlam.js';
 import { DbSupportCache } from '../../engine/localize/support-cache.js';
 import { defaultModelsDir } from '../../engine/paths.js';
 import { upsertLocalization } from '../../engine/store/results.js';
-import { getTemplateMask, getTemplateSet } from '../../engine/store/templates.js';
+import { getTemplateSet } from '../../engine/store/templates.js';
+import { templateMembers } from '../../engine/segment/members.js';
 import { loadFloatVolume } from '../../engine/volume/load.js';
 import type { Vec3 } from '../../engine/volume/geometry.js';
 
@@ -89,15 +90,7 @@ export const localizeCommand: Command = {
     ctx.log(`loading series ${seriesUid}`);
     const query = await loadFloatVolume(db, seriesUid, { signal: ctx.signal });
     const tLoad = performance.now();
-    const structures: StructureTemplates[] = wanted.map((s) => ({
-      name: s.name,
-      members: s.members.map((m) => ({
-        seriesUid: m.seriesUid,
-        points: m.points,
-        loadVolume: () => loadFloatVolume(db, m.seriesUid, { signal: ctx.signal }),
-        loadMask: async () => getTemplateMask(db, { set: setName, structure: s.name, seriesUid: m.seriesUid }),
-      })),
-    }));
+    const structures: StructureTemplates[] = wanted.map((s) => ({ name: s.name, members: templateMembers(db, setName, s, ctx.signal) }));
     const result = await localizer.localize({
       seriesUid,
       query,

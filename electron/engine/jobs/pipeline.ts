@@ -7,7 +7,7 @@
 import type { Db } from '../store/db.js';
 import { throwIfAborted } from '../errors.js';
 import { selectBackends } from '../backends.js';
-import { getTemplateMask, getTemplateSet } from '../store/templates.js';
+import { getTemplateMask, getTemplateSet, membersWithMasks } from '../store/templates.js';
 import { excludedMembers } from '../store/template-outliers.js';
 import { loadFloatVolume } from '../volume/load.js';
 import type { Volume } from '../volume/volume.js';
@@ -67,6 +67,7 @@ export async function createWork(opts: WorkOptions): Promise<Work> {
       // Outlier members (store/template-outliers.ts) stay out of the vote unless a person kept them;
       // a structure whose every member is flagged keeps them all rather than vanish.
       const excluded = excludedMembers(db, task.templateSet);
+      const masked = membersWithMasks(db, task.templateSet);
       const structures: StructureTemplates[] = set.structures.map((s) => ({
         name: s.name,
         members: (s.members.every((m) => excluded.has(`${s.name}\u0000${m.seriesUid}`)) ? s.members : s.members.filter((m) => !excluded.has(`${s.name}\u0000${m.seriesUid}`))).map((m) => ({
@@ -74,6 +75,7 @@ export async function createWork(opts: WorkOptions): Promise<Work> {
           points: m.points,
           loadVolume: () => templates.get(db, m.seriesUid, signal),
           loadMask: () => Promise.resolve(getTemplateMask(db, { set: task.templateSet, structure: s.name, seriesUid: m.seriesUid })),
+          hasMask: masked.has(`${s.name}\u0000${m.seriesUid}`),
         })),
       }));
       const localized = await localizer.localize({

@@ -20,6 +20,12 @@ export interface TemplateMemberInput {
   loadVolume(): Promise<Volume>;
   /** The structure's mask on the template grid, when the template came from contours (atlas backends). */
   loadMask?(): Promise<Uint8Array | undefined>;
+  /**
+   * Whether loadMask will find a mask, when the caller knows without loading it (the archive's
+   * index): the atlas backend then decides which structures it can propagate without reading every
+   * template's masks, a cost that would grow with the library. Undefined: load to find out.
+   */
+  hasMask?: boolean;
 }
 
 export interface StructureTemplates {

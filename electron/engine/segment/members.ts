@@ -6,16 +6,18 @@
  */
 import type { TemplateMemberInput } from '../localize/localizer.js';
 import type { Db } from '../store/db.js';
-import { getTemplateMask, type getTemplateSet } from '../store/templates.js';
+import { getTemplateMask, membersWithMasks, type getTemplateSet } from '../store/templates.js';
 import { loadFloatVolume } from '../volume/load.js';
 
 type TemplateStructure = ReturnType<typeof getTemplateSet>['structures'][number];
 
 export function templateMembers(db: Db, setName: string, structure: TemplateStructure, signal?: AbortSignal): TemplateMemberInput[] {
+  const masked = membersWithMasks(db, setName);
   return structure.members.map((m) => ({
     seriesUid: m.seriesUid,
     points: m.points,
     loadVolume: () => loadFloatVolume(db, m.seriesUid, signal ? { signal } : {}),
     loadMask: async () => getTemplateMask(db, { set: setName, structure: structure.name, seriesUid: m.seriesUid }),
+    hasMask: masked.has(`${structure.name}\u0000${m.seriesUid}`),
   }));
 }

@@ -176,6 +176,14 @@ export function deleteTemplateSet(db: Db, name: string): void {
   if (r.changes === 0) throw new NotFoundError(`template set '${name}' does not exist`, { templateSet: name });
 }
 
+/** `structure \u0000 seriesUid` of every member of the set that has a stored mask (one indexed query). */
+export function membersWithMasks(db: Db, set: string): Set<string> {
+  const rows = db
+    .prepare(`SELECT structure, series_uid FROM template_members WHERE label_mask IS NOT NULL AND set_id = (SELECT id FROM template_sets WHERE name = ?)`)
+    .all(set) as { structure: string; series_uid: string }[];
+  return new Set(rows.map((r) => `${r.structure}\u0000${r.series_uid}`));
+}
+
 /** The stored mask of a member, or undefined when it came from clicks. */
 export function getTemplateMask(db: Db, k: MemberKey): Uint8Array | undefined {
   const r = db

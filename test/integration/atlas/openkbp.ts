@@ -131,6 +131,8 @@ export function streamedTemplates(cases: LibraryCase[]): StructureTemplates[] {
         points,
         loadVolume: () => Promise.resolve(readNifti(join(c.dir, `pt_${c.id}_ct.nii.gz`)) as Volume),
         loadMask: () => Promise.resolve(binary(labelsOf(c), Number(value))),
+        // Points exist only where the label map has the structure, as an archive's index knows.
+        hasMask: true,
       }];
     }),
   }));

@@ -84,3 +84,35 @@ test('the atlas backend with selectTopK registers only the best templates and na
   }
   assert.ok((2 * inter) / (truth + s!.voxels) > 0.75);
 });
+
+test('members the archive marks as masked are not loaded before selection; only the chosen ones are', async () => {
+  const good = [[5, 0, -4], [-3, 4, 6]].map((shift, n) => {
+    const p = phantom(DIMS, SPACING, centredAffine(eulerToMatrix(0, 0, 0), [0, 0, 0], shift as Vec3));
+    return { uid: `good${n}`, ct: p.ct, organ: p.organ };
+  });
+  const all = [{ uid: 'bad', ct: scrambled(), organ: phantom(DIMS, SPACING).organ }, ...good];
+  const loads = new Map<string, number>();
+  const structures = [{
+    name: 'Organ',
+    members: all.map((t) => ({
+      seriesUid: t.uid,
+      points: extremePointsFromLabels({ ...t.ct, data: t.organ }, 1)!,
+      loadVolume: () => Promise.resolve(t.ct),
+      loadMask: () => {
+        loads.set(t.uid, (loads.get(t.uid) ?? 0) + 1);
+        return Promise.resolve(t.organ);
+      },
+      hasMask: true,
+    })),
+  }];
+  const { localizer, segmenter } = createAtlasBackend({ workers: 0, options: { selectTopK: 2 } });
+  await localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures, mode: 'wpl' });
+  assert.equal(loads.get('bad'), undefined, 'the rejected template mask was never read');
+  assert.ok((loads.get('good0') ?? 0) > 0 && (loads.get('good1') ?? 0) > 0);
+  // hasMask false is trusted: those members count as points-only, and the segmenter says so.
+  const pointsOnly = [{ ...structures[0]!, members: structures[0]!.members.map((m) => ({ ...m, hasMask: false })) }];
+  await assert.rejects(
+    segmenter.segment({ seriesUid: 'q2', volume: query.ct, structures: pointsOnly.map((s) => ({ name: s.name, boxes: [], members: s.members })) }),
+    /have only extreme points/,
+  );
+});

@@ -71,7 +71,9 @@ export class AtlasLocalizer implements Localizer {
     // Structures whose every kept member has a mask are localized from the fused masks.
     const missing = new Set<string>();
     for (const g of groups) {
-      for (const { structure, member } of g.members) if (!missing.has(structure) && !(member.loadMask && (await member.loadMask()))) missing.add(structure);
+      for (const { structure, member } of g.members) {
+        if (!missing.has(structure) && !(member.loadMask && (member.hasMask ?? (await member.loadMask()) !== undefined))) missing.add(structure);
+      }
     }
     const withMasks = new Set(chosen.filter((c) => c.members.length > 0 && !missing.has(c.name)).map((c) => c.name));
     // Masks here only need the affine part: the demons refinement is the segmenter's.

@@ -105,13 +105,13 @@ export class AtlasSegmenter implements Segmenter {
   async propagate(req: SegmentRequest): Promise<{ results: TemplateJobResult[]; chosen: { name: string; members: TemplateMemberInput[] }[] }> {
     const ctx = { seriesUid: req.seriesUid };
     throwIfAborted(req.signal, ctx);
-    // Which members have a mask decides which structures can be propagated; masks are loaded here
-    // only to check, and again when their template's job is built (memory stays flat in the library).
-    // One template series after another: a store that reads a scan's label map once serves all its
-    // structures in a row.
+    // Which members have a mask decides which structures can be propagated. The archive says so
+    // (member.hasMask); otherwise masks are loaded here only to check, and again when their
+    // template's job is built (memory stays flat in the library), one template series after another:
+    // a store that reads a scan's label map once serves all its structures in a row.
     const hasMask = new Set<string>();
     for (const g of groupBySeries(req.structures)) {
-      for (const { structure, member } of g.members) if (await loadMask(member)) hasMask.add(`${member.seriesUid}\u0000${structure}`);
+      for (const { structure, member } of g.members) if (member.hasMask ?? (await loadMask(member)) !== undefined) hasMask.add(`${member.seriesUid}\u0000${structure}`);
     }
     const pointsOnly = req.structures.filter((s) => !(s.members ?? []).some((m) => hasMask.has(`${m.seriesUid}\u0000${s.name}`))).map((s) => s.name);
     if (pointsOnly.length > 0) {
