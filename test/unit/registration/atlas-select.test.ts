@@ -30,6 +30,15 @@ function scrambled(): Volume {
   return { ...p.ct, data };
 }
 
+/** A scrambled template 'bad' and two shifted phantoms 'good0', 'good1'. */
+function library(): { uid: string; ct: Volume; organ: Uint8Array }[] {
+  const good = [[5, 0, -4], [-3, 4, 6]].map((shift, n) => {
+    const p = phantom(DIMS, SPACING, centredAffine(eulerToMatrix(0, 0, 0), [0, 0, 0], shift as Vec3));
+    return { uid: `good${n}`, ct: p.ct, organ: p.organ };
+  });
+  return [{ uid: 'bad', ct: scrambled(), organ: phantom(DIMS, SPACING).organ }, ...good];
+}
+
 test('nccInRegion: 1 for an image against itself, lower against a scrambled one, 0 for an empty region', () => {
   const q = clipNormalize({ ...query.ct, data: Float32Array.from(query.ct.data) }, -200, 1500);
   const region = { min: [-40, -40, -40] as Vec3, max: [40, 40, 40] as Vec3 };
@@ -55,12 +64,7 @@ test('capTemplates keeps the series with the best mean score, none when the cap 
 });
 
 test('the atlas backend with selectTopK registers only the best templates and names them', async () => {
-  const good = [[5, 0, -4], [-3, 4, 6]].map((shift, n) => {
-    const p = phantom(DIMS, SPACING, centredAffine(eulerToMatrix(0, 0, 0), [0, 0, 0], shift as Vec3));
-    return { uid: `good${n}`, ct: p.ct, organ: p.organ };
-  });
-  const bad = { uid: 'bad', ct: scrambled(), organ: phantom(DIMS, SPACING).organ };
-  const all = [bad, ...good];
+  const all = library();
   const structures = [{
     name: 'Organ',
     members: all.map((t) => ({
@@ -86,11 +90,7 @@ test('the atlas backend with selectTopK registers only the best templates and na
 });
 
 test('members the archive marks as masked are not loaded before selection; only the chosen ones are', async () => {
-  const good = [[5, 0, -4], [-3, 4, 6]].map((shift, n) => {
-    const p = phantom(DIMS, SPACING, centredAffine(eulerToMatrix(0, 0, 0), [0, 0, 0], shift as Vec3));
-    return { uid: `good${n}`, ct: p.ct, organ: p.organ };
-  });
-  const all = [{ uid: 'bad', ct: scrambled(), organ: phantom(DIMS, SPACING).organ }, ...good];
+  const all = library();
   const loads = new Map<string, number>();
   const structures = [{
     name: 'Organ',

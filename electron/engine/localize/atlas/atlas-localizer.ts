@@ -76,9 +76,12 @@ export class AtlasLocalizer implements Localizer {
       }
     }
     const withMasks = new Set(chosen.filter((c) => c.members.length > 0 && !missing.has(c.name)).map((c) => c.name));
-    // Masks here only need the affine part: the demons refinement is the segmenter's.
+    // Masks here only need the affine part: the demons refinement is the segmenter's. With boxes
+    // from the segmented contours no mask is carried here (the points still give the confidence,
+    // and the box of a structure whose contour comes out empty).
     const jobOptions: AtlasOptions = { ...this.options, demonsLevels: [], demonsIterations: [] };
     const masksOf = async (g: TemplateGroup): Promise<Map<string, Uint8Array> | undefined> => {
+      if (this.options.boxFromSegmentation) return undefined;
       const map = new Map<string, Uint8Array>();
       for (const { structure, member } of g.members) {
         if (!withMasks.has(structure)) continue;
@@ -109,7 +112,7 @@ export class AtlasLocalizer implements Localizer {
 
   /**
    * The box and extreme points of every structure in `withMasks` from its segmented contour (the
-   * registrations above are reused from the cache); an empty segmentation keeps the affine box.
+   * registrations above are reused from the cache); an empty segmentation keeps the points' box.
    * Flags: the box's against the volume, and the contour's cut-off.
    */
   private async fromSegmentation(req: LocalizeRequest, localized: LocalizedStructure[], withMasks: Set<string>): Promise<LocalizedStructure[]> {
