@@ -33,7 +33,13 @@ export const REQUIRED_FUSES: Record<string, boolean> = {
 };
 
 /** Worker scripts the engine starts by file name: they must be emitted next to their callers. */
-const WORKER_OUTPUTS = ['electron/engine/service-worker.js', 'electron/engine/jobs/worker.js', 'electron/engine/dicom/decode-worker.js'];
+const WORKER_OUTPUTS = [
+  'electron/engine/service-worker.js',
+  'electron/engine/jobs/worker.js',
+  'electron/engine/dicom/decode-worker.js',
+  'electron/engine/segment/prep-worker.js',
+  'electron/engine/localize/atlas/atlas-worker.js',
+];
 
 export type Config = Record<string, unknown> & {
   appId?: string;

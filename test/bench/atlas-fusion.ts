@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- atlas-fusion [--queries 4,13,17,22,31,34] [--library 25] [--workers 2] [--cache DIR]
- *   [--variants JSON]`
+ *   [--variants JSON] [--options JSON]`
  *
  * Label fusions side by side on the same registrations: for each query (by default the six
  * ../shared/data/openkbp patients, the set the atlas settings are chosen on; the 20 openkbp-library
@@ -12,6 +12,7 @@
  * Dice when flagged), so a fusion is judged by its accuracy and by whether its flags mean something.
  * `--cache DIR` keeps each query's registrations on disk (v8 serialisation) for later variants; the
  * files are keyed by query, library size and k only, so empty DIR when registration settings change.
+ * `--options` patches the registration and selection settings every variant fuses from.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,7 +59,8 @@ export async function bench(args: string[]): Promise<void> {
   const cacheDir = flag(args, 'cache');
   const variants = flag(args, 'variants') ? (JSON.parse(flag(args, 'variants')!) as Record<string, Partial<AtlasOptions>>) : DEFAULT_VARIANTS;
   // Registration keeps the warped template CTs (needed by joint fusion, harmless for the others).
-  const regOptions: AtlasOptions = { ...DEFAULT_ATLAS_OPTIONS, fusionMethod: 'joint' };
+  // --options patches the registration and selection settings (e.g. {"selectTopK": 7}).
+  const regOptions: AtlasOptions = { ...DEFAULT_ATLAS_OPTIONS, ...(JSON.parse(flag(args, 'options') ?? '{}') as Partial<AtlasOptions>), fusionMethod: 'joint' };
   process.stdout.write(`queries ${queries.map((q) => `pt_${q}`).join(', ')}; library ${librarySize} of the other patients; top-k ${regOptions.selectTopK}\n`);
   const scores = new Map<string, Map<string, Score[]>>(Object.keys(variants).map((v) => [v, new Map()]));
   for (const qid of queries) {

@@ -80,6 +80,37 @@ test('atlas segmenter propagates template masks and reuses the localizer registr
   assert.ok(Math.abs(s.volumeCc - (s.voxels * 64) / 1000) < 1e-9);
 });
 
+test('structures fused on worker threads (one per worker) equal those fused on the calling thread', async () => {
+  const ts = [template('t1', [5, 0, -4], 0, true), template('t2', [-3, 4, 6], -0.05, true), template('t3', [2, -5, 0], 0.04, true)];
+  // Two structures, the second the organ's upper half, so the two workers fuse different masks.
+  const upper = ts.map((t) => ({ ...t, organ: t.organ.map((v, n) => (n >= t.organ.length / 2 ? v : 0)) }));
+  const members = [...structures(ts), { name: 'Upper', members: structures(upper)[0]!.members }];
+  const run = async (workers: number) => {
+    const { segmenter } = createAtlasBackend({ workers, options: { boxFromSegmentation: false } });
+    const fusedCounts: number[] = [];
+    const out = await segmenter.segment({
+      seriesUid: 'q', volume: query.ct, onProgress: (p) => { if (/fused/.test(p.message ?? '')) fusedCounts.push(p.done); },
+      structures: members.map((m) => ({ name: m.name, boxes: [], members: m.members })),
+    });
+    return { out, fusedCounts };
+  };
+  const here = await run(0);
+  const there = await run(2);
+  assert.deepEqual(there.fusedCounts, [1, 2]);
+  assert.equal(there.out.length, 2);
+  for (let n = 0; n < 2; n++) {
+    const a = here.out[n]!;
+    const b = there.out[n]!;
+    assert.equal(b.name, members[n]!.name);
+    assert.ok(b.voxels > 0, `${b.name} is empty`);
+    assert.deepEqual(b.mask, a.mask, `${b.name}: the same mask on both threads`);
+    assert.equal(b.confidence, a.confidence);
+    assert.deepEqual(b.flags, a.flags);
+    assert.deepEqual(b.templates, a.templates);
+  }
+  assert.notDeepEqual(there.out[0]!.mask, there.out[1]!.mask);
+});
+
 test('atlas segmenter refuses structures whose templates have only points, naming them', async () => {
   const ts = [template('t1', [5, 0, -4], 0, false)];
   const { segmenter } = createAtlasBackend({ workers: 0 });

@@ -20,7 +20,7 @@
 import { InputError, throwIfAborted } from '../../errors.js';
 import { voxelToPatient, type Vec3 } from '../../volume/geometry.js';
 import type { LocalizeRequest, LocalizedStructure, Localizer, ModelRef } from '../localizer.js';
-import { runTemplateJobs } from '../../registration/pool.js';
+import { runAtlasJobs, TEMPLATE_JOBS, type AtlasPoolOptions } from './atlas-pool.js';
 import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJobResult } from '../../registration/template-job.js';
 import { boxFromPoints, confidenceOf, flagBox, lpsAxesOf, medianPoints, volumeBox } from './fuse.js';
 import { groupBySeries, lazyJobs, selectTemplates, sharedQuery, TransformCache, type SelectOptions, type TemplateGroup } from './templates.js';
@@ -94,7 +94,7 @@ export class AtlasLocalizer implements Localizer {
     let done = 0;
     const total = jobs.count;
     req.onProgress?.({ done, total, message: `registering ${total} template scan(s)` });
-    const poolOpts: Parameters<typeof runTemplateJobs>[1] = {
+    const poolOpts: AtlasPoolOptions = {
       onJobProgress: (n, message, finished) => {
         if (finished) done++;
         req.onProgress?.({ done, total, message: finished ? `template ${groups[n]!.seriesUid} done` : `template ${groups[n]!.seriesUid}: ${message}` });
@@ -102,7 +102,7 @@ export class AtlasLocalizer implements Localizer {
     };
     if (this.opts.workers !== undefined) poolOpts.workers = this.opts.workers;
     if (req.signal) poolOpts.signal = req.signal;
-    const results = await runTemplateJobs(jobs, poolOpts);
+    const results = await runAtlasJobs(jobs, TEMPLATE_JOBS, poolOpts);
     const axesBySeries = new Map(groups.map((g, n) => [g.seriesUid, results[n]!.templateDirection ? lpsAxesOf(results[n]!.templateDirection) : ([0, 1, 2] as [number, number, number])]));
     results.forEach((r, n) => this.cache.set(req.seriesUid, groups[n]!.seriesUid, this.options, r.transforms));
     const localized = fuseLocalizations(req, groups.map((g) => g.seriesUid), results, axesBySeries, this.options.fusionThreshold);

@@ -8,7 +8,8 @@ import { InputError } from '../../errors.js';
 import type { Volume } from '../../volume/volume.js';
 import type { KnownTransforms, JobStructure, TemplateJob, AtlasOptions } from '../../registration/template-job.js';
 import type { TemplateMemberInput } from '../localizer.js';
-import { runTemplateJobs, type LazyJobs, type PoolOptions } from '../../registration/pool.js';
+import type { LazyJobs } from '../../registration/pool.js';
+import { runAtlasJobs, TEMPLATE_JOBS, type AtlasPoolOptions } from './atlas-pool.js';
 import { capTemplates, topK } from '../../registration/select.js';
 
 export interface TemplateGroup {
@@ -32,14 +33,25 @@ export function groupBySeries(structures: { name: string; members?: TemplateMemb
   return [...groups.values()];
 }
 
-/** The query's voxels in a SharedArrayBuffer: every worker reads the same memory, no copies. */
+/**
+ * The query's voxels in a SharedArrayBuffer: every worker reads the same memory, no copies. The
+ * same volume object gets the same copy (and key) while that copy is still referenced, so the runs
+ * of one query (localize, then segment) find the query's working copy and pyramid already prepared
+ * in the pool's workers; a volume's voxels do not change once it is loaded.
+ */
 export function sharedQuery(q: Volume): Volume<Float32Array> {
+  const known = sharedCopies.get(q)?.deref();
+  if (known && known.data.length === q.data.length) return known;
   const data = new Float32Array(new SharedArrayBuffer(q.data.length * 4));
   data.set(q.data);
   const out: Volume<Float32Array> = { dims: [...q.dims], spacing: [...q.spacing], origin: [...q.origin], direction: [...q.direction] as Volume['direction'], data };
   queryKeys.set(out, `${process.pid}:${++queryCount}`);
+  sharedCopies.set(q, new WeakRef(out));
   return out;
 }
+
+/** The shared copy of each volume, held weakly: it lives as long as a run uses it, not as long as the volume. */
+const sharedCopies = new WeakMap<Volume, WeakRef<Volume<Float32Array>>>();
 
 /** One key per shared query copy (TemplateJob.queryKey): its voxels never change after the copy. */
 const queryKeys = new WeakMap<Volume<Float32Array>, string>();
@@ -127,7 +139,7 @@ export async function selectTemplates(
   const groups = groupBySeries(structures.filter((s) => (s.members ?? []).length > k)).filter((g) =>
     g.members.some(({ structure }) => ranked(g.seriesUid, structure) === undefined),
   );
-  const jobs: LazyJobs = {
+  const jobs: LazyJobs<TemplateJob> = {
     count: groups.length,
     build: async (n) => {
       const job = await buildJob(groups[n]!, query, querySeries, options, cache, undefined);
@@ -136,7 +148,7 @@ export async function selectTemplates(
     },
   };
   let done = 0;
-  const poolOpts: PoolOptions = {
+  const poolOpts: AtlasPoolOptions = {
     onJobProgress: (_n, _message, finished) => {
       if (finished) opts.onProgress?.(`ranked ${++done} of ${groups.length} template scan(s)`);
     },
@@ -145,7 +157,7 @@ export async function selectTemplates(
   if (opts.signal) poolOpts.signal = opts.signal;
   if (groups.length > 0) {
     opts.onProgress?.(`ranking ${groups.length} template scan(s) after global registration`);
-    const results = await runTemplateJobs(jobs, poolOpts);
+    const results = await runAtlasJobs(jobs, TEMPLATE_JOBS, poolOpts);
     results.forEach((r, n) => cache.set(querySeries, groups[n]!.seriesUid, options, r.transforms));
   }
   const perSeries = new Map<string, number[]>();
@@ -180,6 +192,6 @@ export function lazyJobs(
   options: AtlasOptions,
   cache: TransformCache,
   masksOf: (g: TemplateGroup) => Promise<Map<string, Uint8Array> | undefined>,
-): LazyJobs {
+): LazyJobs<TemplateJob> {
   return { count: groups.length, build: async (n) => buildJob(groups[n]!, query, querySeries, options, cache, await masksOf(groups[n]!)) };
 }

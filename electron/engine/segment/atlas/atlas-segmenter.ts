@@ -6,7 +6,8 @@
  * Image Anal 2015), by default weighted per voxel by the local NCC of each warped template CT with
  * the query. The fused membership is then a spatial prior for the query's own HU (intensity-refine.ts:
  * the posterior of an intensity model estimated on this query, thresholded at 0.5), and the result is
- * reduced to its largest connected component. Structures whose templates only have
+ * reduced to its largest connected component (fuse-structure.ts; one structure per worker thread).
+ * Structures whose templates only have
  * extreme points cannot be propagated: the request is refused with a message that names them and
  * points to MedSAM.
  */
@@ -14,16 +15,13 @@ import { InputError, throwIfAborted, UnsupportedError } from '../../errors.js';
 import type { TemplateMemberInput } from '../../localize/localizer.js';
 import type { AtlasBackendOptions } from '../../localize/atlas/atlas-localizer.js';
 import { groupBySeries, lazyJobs, selectTemplates, sharedQuery, TransformCache, type TemplateGroup } from '../../localize/atlas/templates.js';
-import { runTemplateJobs } from '../../registration/pool.js';
+import { runAtlasJobs, TEMPLATE_JOBS, type AtlasPoolOptions } from '../../localize/atlas/atlas-pool.js';
 import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJobResult } from '../../registration/template-job.js';
 import type { ModelRef } from '../../localize/localizer.js';
 import type { SegmentedStructure, Segmenter, SegmentRequest } from '../segmenter.js';
-import { countNonZero, maskIndexBox, type IndexBox } from '../../metrics/masks.js';
+import { maskIndexBox, type IndexBox } from '../../metrics/masks.js';
 import type { Vec3 } from '../../volume/geometry.js';
-import { keepLargestComponents } from '../cleanup.js';
-import { fusedMembership, fuseMasks } from './fuse-masks.js';
-import { refineWithIntensity } from './intensity-refine.js';
-import { jointFusionMembership } from './joint-fusion.js';
+import { FUSE_JOBS, fuseJob, fuseStructure } from './fuse-structure.js';
 
 /** A segmentation kept between localize and segment, cropped to its bounding box. */
 interface Held {
@@ -61,12 +59,23 @@ export class AtlasSegmenter implements Segmenter {
     }
     const rest = req.structures.filter((s) => !taken.has(s.name));
     if (rest.length > 0) {
-      const { results, chosen } = await this.propagate({ ...req, structures: rest });
-      for (const s of rest) {
-        const fused = this.fuse(s.name, req.volume, results);
+      const { results, chosen, query } = await this.propagate({ ...req, structures: rest });
+      // One structure per worker: fusion is a third of a query's time on two cores otherwise.
+      // The shared query copy travels to the workers without a copy.
+      let fusedCount = 0;
+      const poolOpts: AtlasPoolOptions = {
+        onJobProgress: (n, _message, finished) => {
+          if (finished) req.onProgress?.({ done: ++fusedCount, total: rest.length, message: `${rest[n]!.name} fused` });
+        },
+      };
+      if (this.opts.workers !== undefined) poolOpts.workers = this.opts.workers;
+      if (req.signal) poolOpts.signal = req.signal;
+      const fusedList = await runAtlasJobs(rest.map((s) => fuseJob(s.name, query, results, this.options)), FUSE_JOBS, poolOpts);
+      rest.forEach((s, n) => {
+        const fused = fusedList[n]!;
         fused.templates = chosen.find((c) => c.name === s.name)?.members.map((m) => m.seriesUid) ?? [];
         taken.set(s.name, fused);
-      }
+      });
     }
     return req.structures.map((s) => taken.get(s.name)!);
   }
@@ -102,7 +111,7 @@ export class AtlasSegmenter implements Segmenter {
    * result per template series). Separate from `fuse` so that fusions can be compared on the same
    * registrations (npm run bench -- atlas-fusion).
    */
-  async propagate(req: SegmentRequest): Promise<{ results: TemplateJobResult[]; chosen: { name: string; members: TemplateMemberInput[] }[] }> {
+  async propagate(req: SegmentRequest): Promise<{ results: TemplateJobResult[]; chosen: { name: string; members: TemplateMemberInput[] }[]; query: SegmentRequest['volume'] }> {
     const ctx = { seriesUid: req.seriesUid };
     throwIfAborted(req.signal, ctx);
     // Which members have a mask decides which structures can be propagated. The archive says so
@@ -145,7 +154,7 @@ export class AtlasSegmenter implements Segmenter {
     let done = 0;
     const total = jobs.count;
     req.onProgress?.({ done, total, message: `propagating contours from ${total} template scan(s)` });
-    const poolOpts: Parameters<typeof runTemplateJobs>[1] = {
+    const poolOpts: AtlasPoolOptions = {
       onJobProgress: (n, message, finished) => {
         if (finished) done++;
         req.onProgress?.({ done, total, message: finished ? `template ${groups[n]!.seriesUid} done` : `template ${groups[n]!.seriesUid}: ${message}` });
@@ -153,37 +162,17 @@ export class AtlasSegmenter implements Segmenter {
     };
     if (this.opts.workers !== undefined) poolOpts.workers = this.opts.workers;
     if (req.signal) poolOpts.signal = req.signal;
-    const results: TemplateJobResult[] = await runTemplateJobs(jobs, poolOpts);
+    const results: TemplateJobResult[] = await runAtlasJobs(jobs, TEMPLATE_JOBS, poolOpts);
     results.forEach((r, n) => this.cache.set(req.seriesUid, groups[n]!.seriesUid, this.options, r.transforms));
-    return { results, chosen };
+    return { results, chosen, query };
   }
 
   /**
-   * One structure's fused mask from the propagated templates: joint label fusion or locally
-   * weighted voting, then the query's own HU (intensity refinement), the threshold and the largest
-   * component. `options` defaults to the segmenter's (a benchmark passes variants).
+   * One structure's fused mask from the propagated templates (fuse-structure.ts) on this thread.
+   * `options` defaults to the segmenter's (a benchmark passes variants).
    */
   fuse(name: string, volume: SegmentRequest['volume'], results: TemplateJobResult[], o: AtlasOptions = this.options): SegmentedStructure {
-    const beta = o.fusionLocalSigmaMm > 0 ? o.fusionLocalBeta : 0;
-    let membership: Float32Array;
-    if (o.fusionMethod === 'joint') {
-      membership = jointFusionMembership(name, volume, results, { patchRadiusMm: o.jointPatchRadiusMm, beta: o.jointBeta, alpha: o.jointAlpha, clipHu: o.jointClipHu, unitHu: o.jointUnitHu, searchMm: o.jointSearchMm, nonNegative: o.jointNonNegative });
-      if (o.jointMix < 1) {
-        const local = fusedMembership(name, volume, results, beta);
-        for (let q = 0; q < membership.length; q++) membership[q] = o.jointMix * membership[q]! + (1 - o.jointMix) * local[q]!;
-      }
-    } else {
-      membership = fusedMembership(name, volume, results, beta);
-    }
-    if (o.intensityRefine) refineWithIntensity(membership, volume.data, { binHu: o.intensityBinHu, smoothHu: o.intensitySmoothHu });
-    const threshold = o.intensityRefine ? o.intensityThreshold : o.fusionMethod === 'joint' ? 0.5 : o.fusionThreshold;
-    const fused = fuseMasks(name, volume, results, threshold, beta, membership);
-    if (o.fusionLargestComponent && fused.voxels > 0) {
-      keepLargestComponents(fused.mask, [...volume.dims], 1);
-      fused.voxels = countNonZero(fused.mask);
-      fused.volumeCc = (fused.voxels * volume.spacing[0] * volume.spacing[1] * volume.spacing[2]) / 1000;
-    }
-    return fused;
+    return fuseStructure({ name, volume, results, options: o });
   }
 }
 
