@@ -42,9 +42,27 @@ function gaussianKernel(sigma: number): Float32Array {
  * shrinking toward the image edge.
  */
 export function smoothInPlace(data: Float32Array, dims: Vec3, sigma: Vec3): void {
-  const [nx, ny, nz] = dims;
-  const strides: Vec3 = [1, nx, nx * ny];
-  const line = new Float32Array(Math.max(nx, ny, nz));
+  smoothAt(data, dims, sigma, [undefined, undefined, undefined]);
+}
+
+/**
+ * smoothInPlace, computed only where it will be read: `at[a]` lists the indices along axis a whose
+ * smoothed values are wanted (undefined: all). Axes are smoothed in the order 0, 1, 2, and axis a
+ * needs the earlier axes' results along its whole lines, so each stage runs only on the lines the
+ * later stages read and writes only the wanted indices; those voxels get exactly the values of a
+ * full smoothing (the same sums in the same order), the others are left part-smoothed.
+ */
+function smoothAt(data: Float32Array, dims: Vec3, sigma: Vec3, at: [Int32Array | undefined, Int32Array | undefined, Int32Array | undefined]): void {
+  const strides: Vec3 = [1, dims[0], dims[0] * dims[1]];
+  const line = new Float32Array(Math.max(...dims));
+  const all = dims.map((n) => Int32Array.from({ length: n }, (_, i) => i));
+  // Wanting most of an axis costs more in bookkeeping than it saves: take all of it (values computed
+  // beyond the wanted ones are exact too).
+  at = at.map((w, a) => (w && w.length < 0.7 * dims[a]! ? w : undefined)) as typeof at;
+  // Along an axis that is already smoothed, or never will be, later stages read only the wanted
+  // indices; along one still to be smoothed, its stage needs whole lines.
+  const smoothed = [false, false, false];
+  const final = (a: number): boolean => smoothed[a]! || !((sigma[a] as number) > 0.05);
   for (let axis = 0; axis < 3; axis++) {
     const s = sigma[axis] as number;
     if (!(s > 0.05)) continue;
@@ -52,21 +70,23 @@ export function smoothInPlace(data: Float32Array, dims: Vec3, sigma: Vec3): void
     const r = (k.length - 1) >> 1;
     const n = dims[axis] as number;
     const stride = strides[axis] as number;
-    // the two other axes enumerate the lines
+    // The two other axes enumerate the lines; an axis already smoothed is only needed at its wanted indices.
     const a1 = axis === 0 ? 1 : 0;
     const b1 = axis === 2 ? 1 : 2;
-    const na = dims[a1] as number;
-    const nb = dims[b1] as number;
+    const as = (final(a1) ? at[a1] : undefined) ?? all[a1]!;
+    const bs = (final(b1) ? at[b1] : undefined) ?? all[b1]!;
+    const outs = at[axis] ?? all[axis]!;
     const sa = strides[a1] as number;
     const sb = strides[b1] as number;
-    for (let b = 0; b < nb; b++) {
-      for (let a = 0; a < na; a++) {
-        const base = a * sa + b * sb;
+    // Interior voxels need no border clamp; the sum runs in the same order either way.
+    const inLo = r;
+    const inHi = n - 1 - r;
+    for (let bi = 0; bi < bs.length; bi++) {
+      for (let ai = 0; ai < as.length; ai++) {
+        const base = as[ai]! * sa + bs[bi]! * sb;
         for (let x = 0; x < n; x++) line[x] = data[base + x * stride] as number;
-        // Interior voxels need no border clamp; the sum runs in the same order either way.
-        const inLo = r;
-        const inHi = n - 1 - r;
-        for (let x = 0; x < n; x++) {
+        for (let oi = 0; oi < outs.length; oi++) {
+          const x = outs[oi]!;
           let acc = 0;
           if (x >= inLo && x <= inHi) {
             for (let t = 0, xx = x - r; t < k.length; t++, xx++) acc += (k[t] as number) * (line[xx] as number);
@@ -82,6 +102,7 @@ export function smoothInPlace(data: Float32Array, dims: Vec3, sigma: Vec3): void
         }
       }
     }
+    smoothed[axis] = true;
   }
 }
 
@@ -89,24 +110,39 @@ export function smoothInPlace(data: Float32Array, dims: Vec3, sigma: Vec3): void
  * The same field of view on a coarser grid: per axis the spacing becomes max(spacing, target),
  * the direction is kept and the grid stays centred on the original extent. Anti-aliased by a
  * Gaussian of sigma 0.5 * factor voxels (the usual pyramid choice, e.g. ITK's
- * MultiResolutionPyramidImageFilter uses variance (factor / 2)^2).
+ * MultiResolutionPyramidImageFilter uses variance (factor / 2)^2). The Gaussian is evaluated only at
+ * the voxels the trilinear resampling reads (smoothAt): the values are those of smoothing the whole
+ * image, at a fraction of the cost.
  */
 export function downsample(img: Image, target: number): Image {
   const factors = img.spacing.map((s) => Math.max(1, target / s)) as Vec3;
   if (factors.every((f) => f < 1.01)) return { ...geometryOf(img), data: img.data };
-  const smoothed = new Float32Array(img.data);
-  smoothInPlace(smoothed, img.dims, factors.map((f) => (f > 1.01 ? 0.5 * f : 0)) as Vec3);
   const dims = img.dims.map((d, a) => Math.max(2, Math.round((d * img.spacing[a]!) / (img.spacing[a]! * factors[a]!)))) as Vec3;
   const spacing = img.dims.map((d, a) => (d * img.spacing[a]!) / dims[a]!) as Vec3;
   // Keep the physical extent: first new voxel centre sits half a new voxel inside the old extent.
   const shiftVox = [0, 1, 2].map((a) => (spacing[a]! / img.spacing[a]! - 1) / 2) as Vec3;
+  const ratio = [0, 1, 2].map((a) => spacing[a]! / img.spacing[a]!) as Vec3;
+  // Per axis, the source indices sampleVoxel reads for the new grid (the cell's two corners).
+  const read = [0, 1, 2].map((a) => {
+    const n = img.dims[a]!;
+    const used = new Uint8Array(n);
+    for (let o = 0; o < dims[a]!; o++) {
+      const x = shiftVox[a]! + o * ratio[a]!;
+      if (x < 0 || x > n - 1) continue;
+      const i = Math.min(Math.max(Math.floor(x), 0), n - 2);
+      used[i] = 1;
+      used[i + 1] = 1;
+    }
+    return Int32Array.from(Array.from(used.keys()).filter((i) => used[i] === 1));
+  }) as [Int32Array, Int32Array, Int32Array];
+  const smoothed = new Float32Array(img.data);
+  smoothAt(smoothed, img.dims, factors.map((f) => (f > 1.01 ? 0.5 * f : 0)) as Vec3, read);
   const d = img.direction;
   const origin: Vec3 = [0, 1, 2].map((r) =>
     img.origin[r]! + d[r * 3]! * shiftVox[0] * img.spacing[0] + d[r * 3 + 1]! * shiftVox[1] * img.spacing[1] + d[r * 3 + 2]! * shiftVox[2] * img.spacing[2],
   ) as Vec3;
   const out = new Float32Array(dims[0] * dims[1] * dims[2]);
   const src = { ...geometryOf(img), data: smoothed };
-  const ratio = [0, 1, 2].map((a) => spacing[a]! / img.spacing[a]!) as Vec3;
   let n = 0;
   for (let k = 0; k < dims[2]; k++) {
     const z = shiftVox[2] + k * ratio[2];
