@@ -63,17 +63,21 @@ test('capTemplates keeps the series with the best mean score, none when the cap 
   assert.deepEqual([...capTemplates(scores, 3)!].sort(), ['a', 'b', 'c']);
 });
 
+/** The library's templates as members of one structure; `onMaskRead` hears of every mask read. */
+function members(onMaskRead?: (uid: string) => void) {
+  return library().map((t) => ({
+    seriesUid: t.uid,
+    points: extremePointsFromLabels({ ...t.ct, data: t.organ }, 1)!,
+    loadVolume: () => Promise.resolve(t.ct),
+    loadMask: () => {
+      onMaskRead?.(t.uid);
+      return Promise.resolve(t.organ);
+    },
+  }));
+}
+
 test('the atlas backend with selectTopK registers only the best templates and names them', async () => {
-  const all = library();
-  const structures = [{
-    name: 'Organ',
-    members: all.map((t) => ({
-      seriesUid: t.uid,
-      points: extremePointsFromLabels({ ...t.ct, data: t.organ }, 1)!,
-      loadVolume: () => Promise.resolve(t.ct),
-      loadMask: () => Promise.resolve(t.organ),
-    })),
-  }];
+  const structures = [{ name: 'Organ', members: members() }];
   const { localizer, segmenter } = createAtlasBackend({ workers: 0, options: { selectTopK: 2 } });
   const [l] = await localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures, mode: 'wpl' });
   assert.deepEqual([...l!.templates!].sort(), ['good0', 'good1']);
@@ -90,20 +94,10 @@ test('the atlas backend with selectTopK registers only the best templates and na
 });
 
 test('members the archive marks as masked are not loaded before selection; only the chosen ones are', async () => {
-  const all = library();
   const loads = new Map<string, number>();
   const structures = [{
     name: 'Organ',
-    members: all.map((t) => ({
-      seriesUid: t.uid,
-      points: extremePointsFromLabels({ ...t.ct, data: t.organ }, 1)!,
-      loadVolume: () => Promise.resolve(t.ct),
-      loadMask: () => {
-        loads.set(t.uid, (loads.get(t.uid) ?? 0) + 1);
-        return Promise.resolve(t.organ);
-      },
-      hasMask: true,
-    })),
+    members: members((uid) => loads.set(uid, (loads.get(uid) ?? 0) + 1)).map((m) => ({ ...m, hasMask: true })),
   }];
   const { localizer, segmenter } = createAtlasBackend({ workers: 0, options: { selectTopK: 2 } });
   await localizer.localize({ seriesUid: 'q', query: query.ct, templateSet: 's', structures, mode: 'wpl' });
