@@ -5,7 +5,9 @@
  * The workers outlive a run: a query makes four runs (ranking, registration, deformable propagation,
  * fusion) and a batch run many queries, and a fresh thread costs its start (about a second under
  * tsx) and runs the registration code unoptimised until V8 has warmed it again. Idle workers are
- * unref'd, so they never keep a process alive. Runs on one pool take turns (a run already spreads
+ * unref'd, so they never keep a process alive, and a pool idle for `idleMs` stops its workers: each
+ * keeps its last query's working copy and pyramid (template-job.ts preparedQuery), hundreds of MB
+ * for a clinical CT, which a workstation's long-lived engine should not hold between batches. Runs on one pool take turns (a run already spreads
  * its jobs over every worker). An abort or a failed job terminates the pool's workers (a registration
  * has no safe point to stop inside a worker without polling, and terminate() frees its memory at
  * once); the next run starts fresh ones. Workers start through startWorker (../workers.ts), which
@@ -69,12 +71,18 @@ export async function runOnThread<J, R>(list: J[] | LazyJobs<J>, kind: JobKind<J
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   private turn: Promise<unknown> = Promise.resolve();
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** `base` is import.meta.url of a module beside the worker entry, `entry` the entry's path relative to it. */
+  /**
+   * `base` is import.meta.url of a module beside the worker entry, `entry` the entry's path relative
+   * to it; `idleMs` how long workers wait for the next run before they are stopped (the queries of a
+   * batch follow each other within a second).
+   */
   constructor(
     readonly size: number,
     private readonly base: string,
     private readonly entry: string,
+    readonly idleMs = 30_000,
   ) {
     if (!(size >= 1)) throw new RangeError(`a worker pool needs at least one worker, got ${size}`);
   }
@@ -115,6 +123,7 @@ export class WorkerPool {
     throwIfAborted(signal);
     const results: (R | undefined)[] = new Array(jobs.count);
     if (jobs.count === 0) return Promise.resolve([]);
+    clearTimeout(this.idleTimer);
     while (this.workers.length < Math.min(this.size, jobs.count)) this.workers.push(this.start());
     const used = this.workers.slice(0, Math.min(this.size, jobs.count));
     let next = 0;
@@ -134,6 +143,8 @@ export class WorkerPool {
           reject(err);
         } else {
           for (const w of used) w.unref();
+          this.idleTimer = setTimeout(() => void this.terminate(), this.idleMs);
+          this.idleTimer.unref();
           resolve(results as R[]);
         }
       };

@@ -50,3 +50,24 @@ test('runs on one pool take turns, and an aborted run rejects without holding up
     await pool.terminate();
   }
 });
+
+test('an idle pool stops its workers, and the next run starts new ones', async () => {
+  const pool = new WorkerPool(1, base, './atlas-worker', 200);
+  try {
+    await pool.run(jobs(1), FUSE_JOBS);
+    const [first] = pool.threadIds;
+    assert.ok(first !== undefined);
+    // Within the idle time the next run finds the same thread.
+    await pool.run(jobs(1), FUSE_JOBS);
+    assert.deepEqual(pool.threadIds, [first]);
+    const deadline = Date.now() + 10_000;
+    while (pool.threadIds.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(pool.threadIds, [], 'the idle worker was stopped');
+    const again = await pool.run(jobs(2), FUSE_JOBS);
+    assert.equal(again.length, 2);
+    assert.equal(pool.threadIds.length, 1);
+    assert.notEqual(pool.threadIds[0], first);
+  } finally {
+    await pool.terminate();
+  }
+});
