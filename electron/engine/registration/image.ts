@@ -55,6 +55,7 @@ export function smoothInPlace(data: Float32Array, dims: Vec3, sigma: Vec3): void
 function smoothAt(data: Float32Array, dims: Vec3, sigma: Vec3, at: [Int32Array | undefined, Int32Array | undefined, Int32Array | undefined]): void {
   const strides: Vec3 = [1, dims[0], dims[0] * dims[1]];
   const line = new Float32Array(Math.max(...dims));
+  let src: Float32Array | undefined;
   const all = dims.map((n) => Int32Array.from({ length: n }, (_, i) => i));
   // Wanting most of an axis costs more in bookkeeping than it saves: take all of it (values computed
   // beyond the wanted ones are exact too).
@@ -67,7 +68,6 @@ function smoothAt(data: Float32Array, dims: Vec3, sigma: Vec3, at: [Int32Array |
     const s = sigma[axis] as number;
     if (!(s > 0.05)) continue;
     const k = gaussianKernel(s);
-    const r = (k.length - 1) >> 1;
     const n = dims[axis] as number;
     const stride = strides[axis] as number;
     // The two other axes enumerate the lines; an axis already smoothed is only needed at its wanted indices.
@@ -78,31 +78,72 @@ function smoothAt(data: Float32Array, dims: Vec3, sigma: Vec3, at: [Int32Array |
     const outs = at[axis] ?? all[axis]!;
     const sa = strides[a1] as number;
     const sb = strides[b1] as number;
-    // Interior voxels need no border clamp; the sum runs in the same order either way.
-    const inLo = r;
-    const inHi = n - 1 - r;
-    for (let bi = 0; bi < bs.length; bi++) {
-      for (let ai = 0; ai < as.length; ai++) {
-        const base = as[ai]! * sa + bs[bi]! * sb;
-        for (let x = 0; x < n; x++) line[x] = data[base + x * stride] as number;
-        for (let oi = 0; oi < outs.length; oi++) {
-          const x = outs[oi]!;
-          let acc = 0;
-          if (x >= inLo && x <= inHi) {
-            for (let t = 0, xx = x - r; t < k.length; t++, xx++) acc += (k[t] as number) * (line[xx] as number);
-          } else {
-            for (let t = -r; t <= r; t++) {
-              let xx = x + t;
-              if (xx < 0) xx = 0;
-              else if (xx >= n) xx = n - 1;
-              acc += (k[t + r] as number) * (line[xx] as number);
-            }
+    if (axis === 0) smoothLines(data, k, n, stride, as, sa, bs, sb, outs, line);
+    else smoothRows(data, k, n, stride, as, bs, sb, outs, (src ??= new Float32Array(data.length)));
+    smoothed[axis] = true;
+  }
+}
+
+/**
+ * One axis of smoothAt along contiguous lines (axis 0): each line is copied, then its wanted voxels
+ * are summed from the copy. Interior voxels need no border clamp; the sum runs in the same order.
+ */
+function smoothLines(data: Float32Array, k: Float32Array, n: number, stride: number, as: Int32Array, sa: number, bs: Int32Array, sb: number, outs: Int32Array, line: Float32Array): void {
+  const r = (k.length - 1) >> 1;
+  const inLo = r;
+  const inHi = n - 1 - r;
+  for (let bi = 0; bi < bs.length; bi++) {
+    for (let ai = 0; ai < as.length; ai++) {
+      const base = as[ai]! * sa + bs[bi]! * sb;
+      for (let x = 0; x < n; x++) line[x] = data[base + x * stride] as number;
+      for (let oi = 0; oi < outs.length; oi++) {
+        const x = outs[oi]!;
+        let acc = 0;
+        if (x >= inLo && x <= inHi) {
+          for (let t = 0, xx = x - r; t < k.length; t++, xx++) acc += (k[t] as number) * (line[xx] as number);
+        } else {
+          for (let t = -r; t <= r; t++) {
+            let xx = x + t;
+            if (xx < 0) xx = 0;
+            else if (xx >= n) xx = n - 1;
+            acc += (k[t + r] as number) * (line[xx] as number);
           }
-          data[base + x * stride] = acc;
         }
+        data[base + x * stride] = acc;
       }
     }
-    smoothed[axis] = true;
+  }
+}
+
+/**
+ * One axis of smoothAt across the grid (axes 1 and 2): a row of axis-0 voxels is summed at once,
+ * tap by tap, from a copy of the image, so memory is read in order rather than one voxel per
+ * plane. Each voxel still adds its taps in the same order, in double precision, so the values are
+ * those of smoothLines.
+ */
+function smoothRows(data: Float32Array, k: Float32Array, n: number, stride: number, is: Int32Array, bs: Int32Array, sb: number, outs: Int32Array, src: Float32Array): void {
+  const r = (k.length - 1) >> 1;
+  src.set(data);
+  const acc = new Float64Array(is.length);
+  const dense = is.length > 0 && is[is.length - 1]! - is[0]! === is.length - 1;
+  const i0 = is[0] ?? 0;
+  for (let bi = 0; bi < bs.length; bi++) {
+    const base = bs[bi]! * sb;
+    for (let oi = 0; oi < outs.length; oi++) {
+      const x = outs[oi]!;
+      acc.fill(0);
+      for (let t = 0; t < k.length; t++) {
+        let xx = x - r + t;
+        if (xx < 0) xx = 0;
+        else if (xx >= n) xx = n - 1;
+        const kt = k[t] as number;
+        const row = base + xx * stride;
+        if (dense) for (let a = 0, q = row + i0; a < acc.length; a++, q++) acc[a] = (acc[a] as number) + kt * (src[q] as number);
+        else for (let a = 0; a < acc.length; a++) acc[a] = (acc[a] as number) + kt * (src[row + is[a]!] as number);
+      }
+      const row = base + x * stride;
+      for (let a = 0; a < acc.length; a++) data[row + is[a]!] = acc[a] as number;
+    }
   }
 }
 
