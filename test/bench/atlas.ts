@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- atlas [--queries all|4,13] [--library 25] [--stop-after-s S] [--curve 1,3,5,10,25] [--curve-queries 4,100]
- *   [--elastix-queries 4,13] [--elastix-templates 5] [--workers 2] [--options JSON] [--out FILE.json]
+ *   [--elastix-queries 4,13] [--elastix-templates 5] [--workers 2] [--options JSON] [--out FILE.json] [--query-spacing 0.98,0.98,2]
  *   [--variants '[{}, {...}]' [--variant-queries 4,13] [--variant-library 5]]`
  *
  * The weight-free atlas backend on OpenKBP head-and-neck CT, 7 OARs, leave-one-out over every
@@ -13,7 +13,9 @@
  * Dice-versus-library-size curve with seconds per query; and side by side the classic peer, Debian's
  * elastix (rigid, affine, B-spline; Mattes MI) with majority voting over the same templates.
  * Times are also printed as ratios to a baseline measured in the same run (one global rigid
- * registration of one template pair), since the machine may be shared.
+ * registration of one template pair), since the machine may be shared. `--query-spacing` resamples
+ * the leave-one-out queries (CT and reference labels) to a clinical CT's grid over the same field of
+ * view, to measure time and memory at that size (the templates stay as stored).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ import { boxIou, maskBoxLps, wallDistanceMm } from '../../electron/engine/metric
 import { surfaceDice, surfaceDistances, hd95 } from '../../electron/engine/metrics/surface-distance.js';
 import { countNonZero } from '../../electron/engine/metrics/masks.js';
 import { dataDir } from '../helpers/data.js';
-import { binary, diceOf, libraryCase, loadCase, patientsIn, referenceBox, streamedTemplates, type Case, type LibraryCase } from '../integration/atlas/openkbp.js';
+import { binary, diceOf, libraryCase, loadCase, patientsIn, referenceBox, resampleCase, streamedTemplates, type Case, type LibraryCase } from '../integration/atlas/openkbp.js';
 import { elastixAvailable, elastixMajorityVote } from './_elastix.js';
 import { compareVariants } from './_atlas-variants.js';
 
@@ -149,10 +151,13 @@ export async function bench(args: string[]): Promise<void> {
   const curveQueries = pick(flag(args, 'curve-queries'), ['4', '13', '100', '132', '200']).filter((id) => dirOf.has(id));
   const elastixQueries = pick(flag(args, 'elastix-queries'), []).filter((id) => dirOf.has(id));
   const elastixTemplates = Number(flag(args, 'elastix-templates') ?? 5);
-  const load = (id: string): Case => {
+  // --query-spacing i,j,k (mm): queries resampled to a clinical CT's grid (templates stay as stored).
+  const querySpacing = flag(args, 'query-spacing')?.split(',').map(Number) as [number, number, number] | undefined;
+  const load = (id: string, asQuery = false): Case => {
     const dir = dirOf.get(id);
     if (!dir) throw new Error(`no OpenKBP patient ${id} in ${dirs.join(', ')}`);
-    return loadCase(dir, id);
+    const c = loadCase(dir, id);
+    return asQuery && querySpacing ? resampleCase(c, querySpacing) : c;
   };
 
   const a = load(all[0]!.id);
@@ -188,7 +193,7 @@ export async function bench(args: string[]): Promise<void> {
       process.stdout.write(`stopping after ${results.size} of ${queries.length} queries (--stop-after-s ${stopAfterS})\n`);
       break;
     }
-    const q = load(qid);
+    const q = load(qid, true);
     const r = await runQuery(q, libraryFor(all, qid, librarySize), workers, options);
     results.set(qid, r);
     if (outFile) writeResults(outFile, results, heldOut, { librarySize, workers, options, baselineS });

@@ -12,6 +12,7 @@ import { countIntersection, countNonZero } from '../../../electron/engine/metric
 import { hd95, surfaceDistances } from '../../../electron/engine/metrics/surface-distance.js';
 import type { Box, StructureTemplates } from '../../../electron/engine/localize/localizer.js';
 import type { Volume, LabelVolume } from '../../../electron/engine/volume/volume.js';
+import { sampleVoxel } from '../../../electron/engine/registration/image.js';
 
 export const OPENKBP_PATIENTS = ['4', '13', '17', '22', '31', '34'];
 
@@ -35,6 +36,41 @@ export function loadCase(dir: string, id: string): Case {
     labels: readNiftiLabels(join(dir, `pt_${id}_oar_labels.nii.gz`)),
     names: Object.fromEntries(Object.entries(names).map(([k, v]) => [Number(k), v])),
   };
+}
+
+/**
+ * The case on a finer grid over the same field of view (CT trilinear, labels nearest), for a query
+ * the size of a clinical CT (OpenKBP's are 128 x 128 x 128 at about 4 x 4 x 2.5 mm).
+ */
+export function resampleCase(c: Case, spacing: [number, number, number]): Case {
+  const dims = c.ct.dims.map((d, a) => Math.max(1, Math.round((d * c.ct.spacing[a]!) / spacing[a]!))) as [number, number, number];
+  const d = c.ct.direction;
+  // The first voxel centre half a new voxel inside the old extent, along each axis's direction.
+  const shift = [0, 1, 2].map((a) => (spacing[a]! - c.ct.spacing[a]!) / 2);
+  const origin = [0, 1, 2].map((r) => c.ct.origin[r]! + d[r * 3]! * shift[0]! + d[r * 3 + 1]! * shift[1]! + d[r * 3 + 2]! * shift[2]!) as [number, number, number];
+  const n = dims[0] * dims[1] * dims[2];
+  const ct = new Float32Array(n);
+  const labels = new Uint8Array(n);
+  const src = { ...c.ct, data: Float32Array.from(c.ct.data) };
+  const [nx, ny] = c.labels.dims;
+  let q = 0;
+  for (let k = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, q++) {
+        // Continuous index in the old grid of this new voxel centre.
+        const x = (shift[0]! + i * spacing[0]) / c.ct.spacing[0];
+        const y = (shift[1]! + j * spacing[1]) / c.ct.spacing[1];
+        const z = (shift[2]! + k * spacing[2]) / c.ct.spacing[2];
+        const cx = Math.min(Math.max(x, 0), c.ct.dims[0] - 1);
+        const cy = Math.min(Math.max(y, 0), c.ct.dims[1] - 1);
+        const cz = Math.min(Math.max(z, 0), c.ct.dims[2] - 1);
+        ct[q] = sampleVoxel(src, cx, cy, cz, 0);
+        labels[q] = c.labels.data[Math.round(cx) + nx * (Math.round(cy) + ny * Math.round(cz))] as number;
+      }
+    }
+  }
+  const geometry = { dims, spacing: [...spacing] as [number, number, number], origin, direction: [...d] as typeof d };
+  return { ...c, ct: { ...geometry, data: ct }, labels: { ...geometry, data: labels } };
 }
 
 export function binary(labels: LabelVolume, value: number): Uint8Array {

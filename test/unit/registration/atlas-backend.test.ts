@@ -80,6 +80,34 @@ test('atlas segmenter propagates template masks and reuses the localizer registr
   assert.ok(Math.abs(s.volumeCc - (s.voxels * 64) / 1000) < 1e-9);
 });
 
+test('a query finer than the segmentation spacing is segmented on a coarser grid and its contour returned on the query grid', async () => {
+  const ts = [template('t1', [5, 0, -4], 0, true), template('t2', [-3, 4, 6], -0.05, true), template('t3', [2, -5, 0], 0.04, true)];
+  // The same phantom and field of view as `query`, in 1.6 mm pixels: the default grid is 2 mm in-plane.
+  const fineSpacing: Vec3 = [1.6, 1.6, 4];
+  const fine = phantom([100, 90, 36], fineSpacing, centredAffine(eulerToMatrix(0.05, 0, 0), [0, 0, 0], [-6, 8, 5]));
+  const dice = (a: Uint8Array, b: Uint8Array): number => {
+    let inter = 0;
+    let sum = 0;
+    for (let n = 0; n < a.length; n++) {
+      inter += a[n]! & b[n]!;
+      sum += a[n]! + b[n]!;
+    }
+    return (2 * inter) / sum;
+  };
+  const run = async (options: { segmentationSpacingMm: number }) =>
+    (await createAtlasBackend({ workers: 2, options }).segmenter.segment({ seriesUid: 'fine', volume: fine.ct, structures: [{ name: 'Organ', boxes: [], members: structures(ts)[0]!.members }] }))[0]!;
+  const coarse = await run({ segmentationSpacingMm: 2 });
+  assert.equal(coarse.mask.length, 100 * 90 * 36, 'the contour is on the query grid');
+  assert.ok(Math.abs(coarse.volumeCc - (coarse.voxels * 1.6 * 1.6 * 4) / 1000) < 1e-9);
+  const d = dice(coarse.mask, fine.organ);
+  assert.ok(d > 0.75, `Dice ${d.toFixed(3)}`);
+  // On the query's own grid (no coarser grid): the same contour within a voxel's worth.
+  const own = await run({ segmentationSpacingMm: 0 });
+  const agree = dice(coarse.mask, own.mask);
+  assert.ok(agree > 0.9, `Dice between the coarse-grid and own-grid contours ${agree.toFixed(3)}`);
+  assert.deepEqual(coarse.templates, own.templates);
+});
+
 test('structures fused on worker threads (one per worker) equal those fused on the calling thread', async () => {
   const ts = [template('t1', [5, 0, -4], 0, true), template('t2', [-3, 4, 6], -0.05, true), template('t3', [2, -5, 0], 0.04, true)];
   // Two structures, the second the organ's upper half, so the two workers fuse different masks.

@@ -20,9 +20,17 @@ export interface FuseJob {
   /** The templates' registrations (only `name`'s structure is read; transforms are not). */
   results: TemplateJobResult[];
   options: AtlasOptions;
+  /** Return the posterior membership and its threshold too (to carry the contour to a finer grid). */
+  keepMembership?: boolean;
 }
 
-export function fuseStructure({ name, volume, results, options: o }: FuseJob): SegmentedStructure {
+/** A fused structure, with its membership when the job asked for it. */
+export interface FusedStructure extends SegmentedStructure {
+  membership?: Float32Array;
+  threshold?: number;
+}
+
+export function fuseStructure({ name, volume, results, options: o, keepMembership }: FuseJob): FusedStructure {
   const beta = o.fusionLocalSigmaMm > 0 ? o.fusionLocalBeta : 0;
   let membership: Float32Array;
   if (o.fusionMethod === 'joint') {
@@ -42,15 +50,15 @@ export function fuseStructure({ name, volume, results, options: o }: FuseJob): S
     fused.voxels = countNonZero(fused.mask);
     fused.volumeCc = (fused.voxels * volume.spacing[0] * volume.spacing[1] * volume.spacing[2]) / 1000;
   }
-  return fused;
+  return keepMembership ? { ...fused, membership, threshold } : fused;
 }
 
 /** The job for one structure, carrying only what its fusion reads (a worker gets a copy of it). */
-export function fuseJob(name: string, volume: Volume, results: TemplateJobResult[], options: AtlasOptions): FuseJob {
+export function fuseJob(name: string, volume: Volume, results: TemplateJobResult[], options: AtlasOptions, keepMembership = false): FuseJob {
   return {
-    name, volume, options,
+    name, volume, options, keepMembership,
     results: results.map((r) => ({ ...r, transforms: { global: r.transforms.global, globalNcc: r.transforms.globalNcc, local: {} }, structures: r.structures.filter((s) => s.name === name) })),
   };
 }
 
-export const FUSE_JOBS: JobKind<FuseJob, SegmentedStructure> = { name: 'fuse', run: (job) => fuseStructure(job) };
+export const FUSE_JOBS: JobKind<FuseJob, FusedStructure> = { name: 'fuse', run: (job) => fuseStructure(job) };
