@@ -43,7 +43,7 @@ function smoothReference(data: Float32Array, dims: Vec3, sigma: Vec3): void {
 
 test('smoothInPlace matches the reference Gaussian exactly, also on axes shorter than the kernel', () => {
   let seed = 3;
-  for (const [dims, sigma] of [[[17, 9, 5], [1.2, 0.7, 2.5]], [[4, 30, 3], [3, 1, 0]]] as [Vec3, Vec3][]) {
+  for (const [dims, sigma] of [[[17, 9, 5], [1.2, 0.7, 2.5]], [[4, 30, 3], [3, 1, 0]], [[23, 17, 11], [1, 1.5, 2.4]], [[9, 30, 1], [1.5, 0.5, 1]]] as [Vec3, Vec3][]) {
     const a = new Float32Array(dims[0] * dims[1] * dims[2]);
     for (let n = 0; n < a.length; n++) a[n] = ((seed = (seed * 16807) % 2147483647) % 1000) / 7;
     const b = Float32Array.from(a);
