@@ -92,7 +92,9 @@ export function storescu(callingAe: string, port: number, files: string[], calle
     let output = '';
     c.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
     c.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
-    c.on('exit', (status) => resolve({ status, output }));
+    // 'close', not 'exit': only then have stdout and stderr been read to their end (a rejection
+    // message printed just before exit was otherwise sometimes missing from `output`).
+    c.on('close', (status) => resolve({ status, output }));
   });
 }
 
