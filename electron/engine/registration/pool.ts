@@ -7,8 +7,8 @@
  * tsx) and runs the registration code unoptimised until V8 has warmed it again. Idle workers are
  * unref'd, so they never keep a process alive, and a pool idle for `idleMs` stops its workers: each
  * keeps its last query's working copy and pyramid (template-job.ts preparedQuery), hundreds of MB
- * for a clinical CT, which a workstation's long-lived engine should not hold between batches. Runs on one pool take turns (a run already spreads
- * its jobs over every worker). An abort or a failed job terminates the pool's workers (a registration
+ * for a clinical CT, which a workstation's long-lived engine should not hold between batches. Runs
+ * on one pool take turns (a run already spreads its jobs over every worker). An abort or a failed job terminates the pool's workers (a registration
  * has no safe point to stop inside a worker without polling, and terminate() frees its memory at
  * once); the next run starts fresh ones. Workers start through startWorker (../workers.ts), which
  * handles TypeScript under tsx and the compiled build alike; the worker entry serves its kinds of job

@@ -19,12 +19,11 @@ import { runAtlasJobs, TEMPLATE_JOBS, type AtlasPoolOptions } from '../../locali
 import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJobResult } from '../../registration/template-job.js';
 import type { ModelRef } from '../../localize/localizer.js';
 import type { SegmentedStructure, Segmenter, SegmentRequest } from '../segmenter.js';
-import { maskIndexBox, type IndexBox } from '../../metrics/masks.js';
+import { countNonZero, maskIndexBox, type IndexBox } from '../../metrics/masks.js';
 import type { Vec3 } from '../../volume/geometry.js';
 import { FUSE_JOBS, fuseJob, fuseStructure, type FusedStructure } from './fuse-structure.js';
 import { membershipOnGrid, segmentationGrid } from './segmentation-grid.js';
 import { keepLargestComponents } from '../cleanup.js';
-import { countNonZero } from '../../metrics/masks.js';
 import type { Volume } from '../../volume/volume.js';
 
 /** A segmentation kept between localize and segment, cropped to its bounding box. */
