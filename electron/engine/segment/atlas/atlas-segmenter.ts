@@ -19,12 +19,10 @@ import { runAtlasJobs, TEMPLATE_JOBS, type AtlasPoolOptions } from '../../locali
 import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJobResult } from '../../registration/template-job.js';
 import type { ModelRef } from '../../localize/localizer.js';
 import type { SegmentedStructure, Segmenter, SegmentRequest } from '../segmenter.js';
-import { countNonZero, maskIndexBox, type IndexBox } from '../../metrics/masks.js';
+import { maskIndexBox, type IndexBox } from '../../metrics/masks.js';
 import type { Vec3 } from '../../volume/geometry.js';
-import { FUSE_JOBS, fuseJob, fuseStructure, type FusedStructure } from './fuse-structure.js';
-import { membershipOnGrid, segmentationGrid } from './segmentation-grid.js';
-import { keepLargestComponents } from '../cleanup.js';
-import type { Volume } from '../../volume/volume.js';
+import { FUSE_JOBS, fuseJob, fuseStructure } from './fuse-structure.js';
+import { segmentationGrid } from './segmentation-grid.js';
 
 /** A segmentation kept between localize and segment, cropped to its bounding box. */
 interface Held {
@@ -76,24 +74,14 @@ export class AtlasSegmenter implements Segmenter {
       };
       if (this.opts.workers !== undefined) poolOpts.workers = this.opts.workers;
       if (req.signal) poolOpts.signal = req.signal;
-      const fusedList = await runAtlasJobs(rest.map((s) => fuseJob(s.name, query, results, this.options, grid !== undefined)), FUSE_JOBS, poolOpts);
+      const fusedList = await runAtlasJobs(rest.map((s) => fuseJob(s.name, query, results, this.options, grid ? req.volume : undefined)), FUSE_JOBS, poolOpts);
       rest.forEach((s, n) => {
-        const fused = grid ? this.onQueryGrid(fusedList[n]!, grid, req.volume) : fusedList[n]!;
+        const fused = fusedList[n]!;
         fused.templates = chosen.find((c) => c.name === s.name)?.members.map((m) => m.seriesUid) ?? [];
         taken.set(s.name, fused);
       });
     }
     return req.structures.map((s) => taken.get(s.name)!);
-  }
-
-  /** A structure fused on the coarser grid, carried to the query's grid: its mask, voxels and volume. */
-  private onQueryGrid(fused: FusedStructure, grid: Volume<Float32Array>, volume: Volume): SegmentedStructure {
-    const { membership, threshold, ...rest } = fused;
-    if (!membership || threshold === undefined) throw new Error(`fusion of ${fused.name} returned no membership to carry to the query grid`);
-    const mask = membershipOnGrid(membership, grid, volume, threshold);
-    if (this.options.fusionLargestComponent) keepLargestComponents(mask, [...volume.dims], 1);
-    const voxels = countNonZero(mask);
-    return { ...rest, mask, voxels, volumeCc: (voxels * volume.spacing[0] * volume.spacing[1] * volume.spacing[2]) / 1000 };
   }
 
   /**
