@@ -94,13 +94,17 @@ test('a query finer than the segmentation spacing is segmented on a coarser grid
     }
     return (2 * inter) / sum;
   };
-  const run = async (options: { segmentationSpacingMm: number }) =>
-    (await createAtlasBackend({ workers: 2, options }).segmenter.segment({ seriesUid: 'fine', volume: fine.ct, structures: [{ name: 'Organ', boxes: [], members: structures(ts)[0]!.members }] }))[0]!;
+  const run = async (options: { segmentationSpacingMm: number }, workers = 2) =>
+    (await createAtlasBackend({ workers, options }).segmenter.segment({ seriesUid: 'fine', volume: fine.ct, structures: [{ name: 'Organ', boxes: [], members: structures(ts)[0]!.members }] }))[0]!;
   const coarse = await run({ segmentationSpacingMm: 2 });
   assert.equal(coarse.mask.length, 100 * 90 * 36, 'the contour is on the query grid');
   assert.ok(Math.abs(coarse.volumeCc - (coarse.voxels * 1.6 * 1.6 * 4) / 1000) < 1e-9);
   const d = dice(coarse.mask, fine.organ);
   assert.ok(d > 0.75, `Dice ${d.toFixed(3)}`);
+  // The worker carries the contour to the query grid itself: the calling thread gets the same mask.
+  const onThread = await run({ segmentationSpacingMm: 2 }, 0);
+  assert.deepEqual(onThread.mask, coarse.mask);
+  assert.equal(onThread.voxels, coarse.voxels);
   // On the query's own grid (no coarser grid): the same contour within a voxel's worth.
   const own = await run({ segmentationSpacingMm: 0 });
   const agree = dice(coarse.mask, own.mask);
