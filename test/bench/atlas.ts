@@ -15,7 +15,8 @@
  * Times are also printed as ratios to a baseline measured in the same run (one global rigid
  * registration of one template pair), since the machine may be shared. `--query-spacing` resamples
  * the leave-one-out queries (CT and reference labels) to a clinical CT's grid over the same field of
- * view, to measure time and memory at that size (the templates stay as stored).
+ * view, to measure time and memory at that size (the templates stay as stored); the contours are
+ * scored on that grid and again carried back to the stored grid, where the reference is as drawn.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ import { boxIou, maskBoxLps, wallDistanceMm } from '../../electron/engine/metric
 import { surfaceDice, surfaceDistances, hd95 } from '../../electron/engine/metrics/surface-distance.js';
 import { countNonZero } from '../../electron/engine/metrics/masks.js';
 import { dataDir } from '../helpers/data.js';
-import { binary, diceOf, libraryCase, loadCase, patientsIn, referenceBox, resampleCase, streamedTemplates, type Case, type LibraryCase } from '../integration/atlas/openkbp.js';
+import { binary, diceOf, libraryCase, loadCase, patientsIn, referenceBox, resampleCase, streamedTemplates, toStoredGrid, type Case, type LibraryCase, type ResampledCase } from '../integration/atlas/openkbp.js';
 import { elastixAvailable, elastixMajorityVote } from './_elastix.js';
 import { compareVariants } from './_atlas-variants.js';
 
@@ -57,6 +58,8 @@ interface QueryResult {
   flagged: number;
   /** Distinct templates the chosen top-k of all structures came from (each registered in full). */
   union: number;
+  /** For a resampled query (--query-spacing): Dice, HD95 and surface Dice on the stored grid. */
+  stored?: Map<string, [number, number, number]>;
 }
 
 async function runQuery(q: Case, library: LibraryCase[], workers: number, options: Partial<AtlasOptions>): Promise<QueryResult> {
@@ -74,6 +77,7 @@ async function runQuery(q: Case, library: LibraryCase[], workers: number, option
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const union = new Set(seg.flatMap((m) => m.templates ?? [])).size;
   const rows = new Map<string, Row>();
+  let stored: QueryResult['stored'];
   let flagged = 0;
   for (const [value, name] of Object.entries(q.names)) {
     const ref = referenceBox(q, Number(value));
@@ -83,8 +87,12 @@ async function runQuery(q: Case, library: LibraryCase[], workers: number, option
     const [dice, h, sd] = scoreMask(m.mask, binary(q.labels, Number(value)), q);
     const mbox = maskBoxLps(m.mask, q.ct);
     rows.set(name, [dice, h, sd, ref ? boxIou(l.boxes[0]!, ref) : Number.NaN, ref ? wallDistanceMm(l.boxes[0]!, ref) : Number.NaN, ref && mbox ? boxIou(mbox, ref) : Number.NaN]);
+    if ('stored' in q) {
+      const s = (q as ResampledCase).stored.case;
+      (stored ??= new Map()).set(name, scoreMask(toStoredGrid(m.mask, q as ResampledCase), binary(s.labels, Number(value)), s));
+    }
   }
-  return { rows, seconds, cpuSeconds, flagged, union };
+  return { rows, seconds, cpuSeconds, flagged, union, ...(stored ? { stored } : {}) };
 }
 
 function meanOf(values: number[]): number {
@@ -104,6 +112,19 @@ function table(title: string, results: QueryResult[]): number {
   const all = [0, 1, 2, 3, 4, 5].map((c) => meanOf(means.map((m) => m[c]!)));
   process.stdout.write(`  ${'MEAN'.padEnd(14)} ${fmt(all)}\n`);
   return all[0]!;
+}
+
+/** Resampled queries: the contours scored on the stored grid against the reference as drawn. */
+function storedTable(results: QueryResult[]): void {
+  process.stdout.write(`\nthe same contours on the stored grid (a stored voxel is in when half its resampled voxels are)\n  ${''.padEnd(14)} Dice   HD95(mm)  sDice2mm\n`);
+  const names = [...(results[0]?.stored?.keys() ?? [])];
+  const means = names.map((name) => [0, 1, 2].map((c) => meanOf(results.map((r) => r.stored?.get(name)?.[c] ?? Number.NaN))));
+  names.forEach((name, n) => process.stdout.write(`  ${name.padEnd(14)} ${fmtStored(means[n]!)}\n`));
+  process.stdout.write(`  ${'MEAN'.padEnd(14)} ${fmtStored([0, 1, 2].map((c) => meanOf(means.map((m) => m[c]!))))}\n`);
+}
+
+function fmtStored(m: number[]): string {
+  return `${m[0]!.toFixed(3)}  ${m[1]!.toFixed(1).padStart(7)}  ${m[2]!.toFixed(3).padStart(8)}`;
 }
 
 function fmt(m: number[]): string {
@@ -198,11 +219,13 @@ export async function bench(args: string[]): Promise<void> {
     results.set(qid, r);
     if (outFile) writeResults(outFile, results, heldOut, { librarySize, workers, options, baselineS });
     const cells = [...r.rows].map(([n, row]) => `${n} ${row[0].toFixed(2)}`);
-    process.stdout.write(`query pt_${qid}: ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s CPU (${(r.seconds / baselineS).toFixed(1)}x baseline), ${r.union} distinct templates chosen, ${r.flagged} flagged | Dice ${cells.join(', ')}\n`);
+    const storedCells = r.stored ? ` | on the stored grid ${[...r.stored.values()].map((x) => x[0].toFixed(2)).join(' ')}` : '';
+    process.stdout.write(`query pt_${qid}: ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s CPU (${(r.seconds / baselineS).toFixed(1)}x baseline), ${r.union} distinct templates chosen, ${r.flagged} flagged | Dice ${cells.join(', ')}${storedCells}\n`);
   }
   if (results.size > 0) {
     const rs = [...results.values()];
     table(`leave-one-out, library ${librarySize}`, rs);
+    if (querySpacing) storedTable(rs);
     const held = [...results].filter(([id]) => heldOut.has(id)).map(([, r]) => r);
     if (held.length > 0 && held.length < rs.length) table('the openkbp-library queries only (never used to choose settings)', held);
     const tuning = [...results].filter(([id]) => !heldOut.has(id)).map(([, r]) => r);

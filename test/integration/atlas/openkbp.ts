@@ -38,11 +38,16 @@ export function loadCase(dir: string, id: string): Case {
   };
 }
 
+/** A case resampled by resampleCase: per voxel, the stored voxel its reference label came from. */
+export interface ResampledCase extends Case {
+  stored: { case: Case; voxel: Int32Array };
+}
+
 /**
  * The case on a finer grid over the same field of view (CT trilinear, labels nearest), for a query
  * the size of a clinical CT (OpenKBP's are 128 x 128 x 128 at about 4 x 4 x 2.5 mm).
  */
-export function resampleCase(c: Case, spacing: [number, number, number]): Case {
+export function resampleCase(c: Case, spacing: [number, number, number]): ResampledCase {
   const dims = c.ct.dims.map((d, a) => Math.max(1, Math.round((d * c.ct.spacing[a]!) / spacing[a]!))) as [number, number, number];
   const d = c.ct.direction;
   // The first voxel centre half a new voxel inside the old extent, along each axis's direction.
@@ -51,6 +56,7 @@ export function resampleCase(c: Case, spacing: [number, number, number]): Case {
   const n = dims[0] * dims[1] * dims[2];
   const ct = new Float32Array(n);
   const labels = new Uint8Array(n);
+  const voxel = new Int32Array(n);
   const src = { ...c.ct, data: Float32Array.from(c.ct.data) };
   const [nx, ny] = c.labels.dims;
   let q = 0;
@@ -65,12 +71,32 @@ export function resampleCase(c: Case, spacing: [number, number, number]): Case {
         const cy = Math.min(Math.max(y, 0), c.ct.dims[1] - 1);
         const cz = Math.min(Math.max(z, 0), c.ct.dims[2] - 1);
         ct[q] = sampleVoxel(src, cx, cy, cz, 0);
-        labels[q] = c.labels.data[Math.round(cx) + nx * (Math.round(cy) + ny * Math.round(cz))] as number;
+        voxel[q] = Math.round(cx) + nx * (Math.round(cy) + ny * Math.round(cz));
+        labels[q] = c.labels.data[voxel[q]!] as number;
       }
     }
   }
   const geometry = { dims, spacing: [...spacing] as [number, number, number], origin, direction: [...d] as typeof d };
-  return { ...c, ct: { ...geometry, data: ct }, labels: { ...geometry, data: labels } };
+  return { ...c, ct: { ...geometry, data: ct }, labels: { ...geometry, data: labels }, stored: { case: c, voxel } };
+}
+
+/**
+ * A mask on a resampled case's grid carried back to the stored grid: a stored voxel is in when at
+ * least half of the resampled voxels taken from it are. Scoring there compares the contour with the
+ * reference as it was drawn, not with its nearest-neighbour blocks on the finer grid.
+ */
+export function toStoredGrid(mask: Uint8Array, r: ResampledCase): Uint8Array {
+  const n = r.stored.case.labels.data.length;
+  const inside = new Uint32Array(n);
+  const total = new Uint32Array(n);
+  for (let q = 0; q < mask.length; q++) {
+    const v = r.stored.voxel[q]!;
+    total[v]!++;
+    if (mask[q]) inside[v]!++;
+  }
+  const out = new Uint8Array(n);
+  for (let v = 0; v < n; v++) out[v] = total[v]! > 0 && 2 * inside[v]! >= total[v]! ? 1 : 0;
+  return out;
 }
 
 export function binary(labels: LabelVolume, value: number): Uint8Array {
