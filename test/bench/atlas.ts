@@ -62,7 +62,7 @@ interface QueryResult {
   stored?: Map<string, [number, number, number]>;
 }
 
-async function runQuery(q: Case, library: LibraryCase[], workers: number, options: Partial<AtlasOptions>): Promise<QueryResult> {
+async function runQuery(q: Case | ResampledCase, library: LibraryCase[], workers: number, options: Partial<AtlasOptions>): Promise<QueryResult> {
   const { localizer, segmenter } = createAtlasBackend({ workers, options });
   const structures = streamedTemplates(library);
   const s0 = performance.now();
@@ -87,10 +87,7 @@ async function runQuery(q: Case, library: LibraryCase[], workers: number, option
     const [dice, h, sd] = scoreMask(m.mask, binary(q.labels, Number(value)), q);
     const mbox = maskBoxLps(m.mask, q.ct);
     rows.set(name, [dice, h, sd, ref ? boxIou(l.boxes[0]!, ref) : Number.NaN, ref ? wallDistanceMm(l.boxes[0]!, ref) : Number.NaN, ref && mbox ? boxIou(mbox, ref) : Number.NaN]);
-    if ('stored' in q) {
-      const s = (q as ResampledCase).stored.case;
-      (stored ??= new Map()).set(name, scoreMask(toStoredGrid(m.mask, q as ResampledCase), binary(s.labels, Number(value)), s));
-    }
+    if ('stored' in q) (stored ??= new Map()).set(name, scoreMask(toStoredGrid(m.mask, q), binary(q.stored.case.labels, Number(value)), q.stored.case));
   }
   return { rows, seconds, cpuSeconds, flagged, union, ...(stored ? { stored } : {}) };
 }
@@ -100,35 +97,30 @@ function meanOf(values: number[]): number {
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN;
 }
 
-function table(title: string, results: QueryResult[]): number {
-  process.stdout.write(`\n${title} (${results.length} queries)\n  ${''.padEnd(14)} ${COLS}\n`);
-  const names = [...(results[0]?.rows.keys() ?? [])];
+/**
+ * Per structure and over all, the mean of each column of `rowsOf` (every query's rows by default;
+ * a shorter row fills the leading columns). Returns the mean Dice.
+ */
+function table(title: string, results: QueryResult[], rowsOf: (r: QueryResult) => Map<string, number[]> | undefined = (r) => r.rows): number {
+  const names = [...(rowsOf(results[0]!)?.keys() ?? [])];
+  const cols = [...Array(rowsOf(results[0]!)?.get(names[0]!)?.length ?? 0).keys()];
+  process.stdout.write(`\n${title} (${results.length} queries)\n  ${''.padEnd(14)} ${COLS.split(/(?<=\S)(?=\s+\S)/).slice(0, cols.length).join('')}\n`);
   const means: number[][] = [];
   for (const name of names) {
-    const m = [0, 1, 2, 3, 4, 5].map((c) => meanOf(results.map((r) => r.rows.get(name)![c]!)));
+    const m = cols.map((c) => meanOf(results.map((r) => rowsOf(r)?.get(name)?.[c] ?? Number.NaN)));
     means.push(m);
     process.stdout.write(`  ${name.padEnd(14)} ${fmt(m)}\n`);
   }
-  const all = [0, 1, 2, 3, 4, 5].map((c) => meanOf(means.map((m) => m[c]!)));
+  const all = cols.map((c) => meanOf(means.map((m) => m[c]!)));
   process.stdout.write(`  ${'MEAN'.padEnd(14)} ${fmt(all)}\n`);
   return all[0]!;
 }
 
-/** Resampled queries: the contours scored on the stored grid against the reference as drawn. */
-function storedTable(results: QueryResult[]): void {
-  process.stdout.write(`\nthe same contours on the stored grid (a stored voxel is in when half its resampled voxels are)\n  ${''.padEnd(14)} Dice   HD95(mm)  sDice2mm\n`);
-  const names = [...(results[0]?.stored?.keys() ?? [])];
-  const means = names.map((name) => [0, 1, 2].map((c) => meanOf(results.map((r) => r.stored?.get(name)?.[c] ?? Number.NaN))));
-  names.forEach((name, n) => process.stdout.write(`  ${name.padEnd(14)} ${fmtStored(means[n]!)}\n`));
-  process.stdout.write(`  ${'MEAN'.padEnd(14)} ${fmtStored([0, 1, 2].map((c) => meanOf(means.map((m) => m[c]!))))}\n`);
-}
-
-function fmtStored(m: number[]): string {
-  return `${m[0]!.toFixed(3)}  ${m[1]!.toFixed(1).padStart(7)}  ${m[2]!.toFixed(3).padStart(8)}`;
-}
+/** Each column's digits and width, in COLS order. */
+const FORMATS: [number, number][] = [[3, 5], [1, 7], [3, 8], [3, 6], [1, 7], [3, 10]];
 
 function fmt(m: number[]): string {
-  return `${m[0]!.toFixed(3)}  ${m[1]!.toFixed(1).padStart(7)}  ${m[2]!.toFixed(3).padStart(8)}  ${m[3]!.toFixed(3).padStart(6)}  ${m[4]!.toFixed(1).padStart(7)}  ${m[5]!.toFixed(3).padStart(10)}`;
+  return m.map((x, c) => x.toFixed(FORMATS[c]![0]).padStart(FORMATS[c]![1])).join('  ');
 }
 
 /** `size` of the other patients, a fixed rotation starting at the query's position. */
@@ -225,7 +217,7 @@ export async function bench(args: string[]): Promise<void> {
   if (results.size > 0) {
     const rs = [...results.values()];
     table(`leave-one-out, library ${librarySize}`, rs);
-    if (querySpacing) storedTable(rs);
+    if (querySpacing) table('the same contours on the stored grid (a stored voxel is in when half its resampled voxels are)', rs, (r) => r.stored);
     const held = [...results].filter(([id]) => heldOut.has(id)).map(([, r]) => r);
     if (held.length > 0 && held.length < rs.length) table('the openkbp-library queries only (never used to choose settings)', held);
     const tuning = [...results].filter(([id]) => !heldOut.has(id)).map(([, r]) => r);
