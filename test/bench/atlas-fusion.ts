@@ -9,7 +9,9 @@
  * and registered once, and every fusion variant (a partial AtlasOptions; `--variants` replaces the
  * default grid) is applied to the same warped templates. Prints per variant the mean Dice, HD95 and
  * surface Dice at 2 mm, per structure Dice, and how often a structure was flagged (and its mean
- * Dice when flagged), so a fusion is judged by its accuracy and by whether its flags mean something.
+ * Dice when flagged), so a fusion is judged by its accuracy and by whether its flags mean something;
+ * then per variant the box IoU of each structure's contour and where its box errs: the mean signed
+ * distance (mm) of each face from the reference's, positive where the contour reaches beyond it.
  * `--cache DIR` keeps each query's registrations on disk (v8 serialisation) for later variants; the
  * files are keyed by query, library size and k only, so empty DIR when registration settings change.
  * `--options` patches the registration and selection settings every variant fuses from.
@@ -21,8 +23,10 @@ import { AtlasSegmenter } from '../../electron/engine/segment/atlas/atlas-segmen
 import { DEFAULT_ATLAS_OPTIONS, type AtlasOptions, type TemplateJobResult } from '../../electron/engine/registration/template-job.js';
 import { surfaceDice, surfaceDistances, hd95 } from '../../electron/engine/metrics/surface-distance.js';
 import { countNonZero } from '../../electron/engine/metrics/masks.js';
+import { boxIou, maskBoxLps } from '../../electron/engine/metrics/boxes.js';
+import type { Box } from '../../electron/engine/localize/localizer.js';
 import { dataDir } from '../helpers/data.js';
-import { binary, diceOf, libraryCase, loadCase, patientsIn, streamedTemplates } from '../integration/atlas/openkbp.js';
+import { binary, diceOf, libraryCase, loadCase, patientsIn, referenceBox, streamedTemplates } from '../integration/atlas/openkbp.js';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -44,6 +48,16 @@ interface Score {
   sdice: number;
   flagged: boolean;
   confidence: number;
+  boxIou: number;
+  /** Signed face distances (mm), outward positive: patient right, left, anterior, posterior, inferior, superior. */
+  faces: number[];
+}
+
+const FACES = ['R', 'L', 'A', 'P', 'I', 'S'];
+
+/** How far each face of `box` lies beyond the reference's (mm; negative: inside it). LPS: x grows to the left, y posteriorly, z superiorly. */
+function faceErrors(box: Box, ref: Box): number[] {
+  return [0, 1, 2].flatMap((ax) => [ref.min[ax]! - box.min[ax]!, box.max[ax]! - ref.max[ax]!]);
 }
 
 export async function bench(args: string[]): Promise<void> {
@@ -101,9 +115,14 @@ export async function bench(args: string[]): Promise<void> {
           h = hd95(d);
           sd = surfaceDice(d, 2);
         }
+        const box = maskBoxLps(s.mask, q.ct);
+        const ref = referenceBox(q, Number(value));
         const per = scores.get(vname)!;
         if (!per.has(name)) per.set(name, []);
-        per.get(name)!.push({ dice, hd95: h, sdice: sd, flagged: s.flags.length > 0, confidence: s.confidence });
+        per.get(name)!.push({
+          dice, hd95: h, sdice: sd, flagged: s.flags.length > 0, confidence: s.confidence,
+          boxIou: box && ref ? boxIou(box, ref) : Number.NaN, faces: box && ref ? faceErrors(box, ref) : FACES.map(() => Number.NaN),
+        });
         sum += dice;
       }
       line.push(`${vname} ${(sum / Object.keys(q.names).length).toFixed(3)} (${((performance.now() - f0) / 1000).toFixed(1)} s)`);
@@ -126,6 +145,15 @@ export async function bench(args: string[]): Promise<void> {
         `${mean(names.map((n) => mean(per.get(n)!.map((s) => s.sdice)))).toFixed(3).padStart(6)}  ${String(fl.length).padStart(3)}/${flat.length} ` +
         `(${mean(fl.map((s) => s.dice)).toFixed(2)} / ${mean(ok.map((s) => s.dice)).toFixed(2)}) ${spearman(flat.map((s) => s.confidence), flat.map((s) => s.dice)).toFixed(2).padStart(5)}          | ${perName.map((d) => d.toFixed(3).padStart(8)).join(' ')}\n`,
     );
+  }
+  for (const [vname, per] of scores) {
+    const boxes = names.map((n) => mean(per.get(n)!.map((s) => s.boxIou)));
+    process.stdout.write(`\n${vname}: box IoU ${mean(boxes).toFixed(3)}; per structure box IoU and mean signed face error (mm, + beyond the reference)\n`);
+    process.stdout.write(`  ${''.padEnd(14)} boxIoU ${FACES.map((f) => f.padStart(6)).join('')}\n`);
+    names.forEach((n, i) => {
+      const faces = FACES.map((_, f) => mean(per.get(n)!.map((s) => s.faces[f]!)));
+      process.stdout.write(`  ${n.padEnd(14)} ${boxes[i]!.toFixed(3).padStart(6)} ${faces.map((d) => d.toFixed(1).padStart(6)).join('')}\n`);
+    });
   }
 }
 
