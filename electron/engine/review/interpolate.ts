@@ -16,71 +16,15 @@
  * Pure code on plain arrays (i fastest, then j, then k), shared by the renderer and the tests.
  */
 
+import { squaredDistanceTransform } from '../metrics/edt.js';
+
 type Vec3 = [number, number, number];
-
-/** Squared 1-D distance transform of `f` (0 on sites, Infinity elsewhere), Felzenszwalb & Huttenlocher 2012. */
-function edt1d(f: Float64Array, n: number, step: number, out: Float64Array, v: Int32Array, z: Float64Array): void {
-  const s2 = step * step;
-  let k = 0;
-  let first = -1;
-  for (let q = 0; q < n; q++) if (f[q] !== Infinity) { first = q; break; }
-  if (first < 0) {
-    out.fill(Infinity, 0, n);
-    return;
-  }
-  v[0] = first;
-  z[0] = -Infinity;
-  z[1] = Infinity;
-  for (let q = first + 1; q < n; q++) {
-    if (f[q] === Infinity) continue;
-    for (;;) {
-      const p = v[k]!;
-      const s = (f[q]! + s2 * q * q - (f[p]! + s2 * p * p)) / (2 * s2 * (q - p));
-      if (s <= z[k]!) {
-        k--;
-        if (k < 0) { k = 0; v[0] = q; z[0] = -Infinity; z[1] = Infinity; break; }
-        continue;
-      }
-      k++;
-      v[k] = q;
-      z[k] = s;
-      z[k + 1] = Infinity;
-      break;
-    }
-  }
-  k = 0;
-  for (let q = 0; q < n; q++) {
-    while (z[k + 1]! < q) k++;
-    const p = v[k]!;
-    out[q] = s2 * (q - p) * (q - p) + f[p]!;
-  }
-}
-
-/** Squared Euclidean distance (mm^2) of every pixel of a w x h slice to the nearest pixel where `site` is true. */
-function sqDistance(site: (x: number) => boolean, w: number, h: number, sx: number, sy: number): Float64Array {
-  const n = Math.max(w, h);
-  const f = new Float64Array(n);
-  const out = new Float64Array(n);
-  const v = new Int32Array(n);
-  const z = new Float64Array(n + 1);
-  const d = new Float64Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) f[x] = site(x + w * y) ? 0 : Infinity;
-    edt1d(f, w, sx, out, v, z);
-    for (let x = 0; x < w; x++) d[x + w * y] = out[x]!;
-  }
-  for (let x = 0; x < w; x++) {
-    for (let y = 0; y < h; y++) f[y] = d[x + w * y]!;
-    edt1d(f, h, sy, out, v, z);
-    for (let y = 0; y < h; y++) d[x + w * y] = out[y]!;
-  }
-  return d;
-}
 
 /** Signed distance (mm) of a binary slice: negative inside (distance to the outside), positive outside. */
 export function signedDistance(slice: Uint8Array, w: number, h: number, sx: number, sy: number): Float64Array {
-  const toInside = sqDistance((p) => slice[p] !== 0, w, h, sx, sy);
-  const toOutside = sqDistance((p) => slice[p] === 0, w, h, sx, sy);
+  const outside = slice.map((v) => (v === 0 ? 1 : 0));
+  const toInside = squaredDistanceTransform(slice, [w, h, 1], [sx, sy, 1]);
+  const toOutside = squaredDistanceTransform(outside, [w, h, 1], [sx, sy, 1]);
   const out = new Float64Array(w * h);
   // Half a pixel each way puts the zero level on the boundary between inside and outside pixels.
   for (let p = 0; p < w * h; p++) out[p] = slice[p] ? -(Math.sqrt(toOutside[p]!) - 0.5 * Math.min(sx, sy)) : Math.sqrt(toInside[p]!) - 0.5 * Math.min(sx, sy);
