@@ -26,7 +26,7 @@ import { countNonZero } from '../../electron/engine/metrics/masks.js';
 import { boxIou, maskBoxLps } from '../../electron/engine/metrics/boxes.js';
 import type { Box } from '../../electron/engine/localize/localizer.js';
 import { dataDir } from '../helpers/data.js';
-import { binary, diceOf, libraryCase, loadCase, patientsIn, referenceBox, streamedTemplates } from '../integration/atlas/openkbp.js';
+import { binary, diceOf, libraryCase, loadCase, patientsIn, streamedTemplates } from '../integration/atlas/openkbp.js';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -100,13 +100,18 @@ export async function bench(args: string[]): Promise<void> {
     }
     const regS = (performance.now() - t0) / 1000;
     const line: string[] = [];
+    // The reference per structure, shared by every variant: its mask and its box.
+    const refs = new Map(Object.entries(q.names).map(([value, name]) => {
+      const gt = binary(q.labels, Number(value));
+      return [name, { gt, box: maskBoxLps(gt, q.labels) }];
+    }));
     for (const [vname, v] of Object.entries(variants)) {
       const o = { ...DEFAULT_ATLAS_OPTIONS, ...v };
       const f0 = performance.now();
       let sum = 0;
-      for (const [value, name] of Object.entries(q.names)) {
+      for (const name of Object.values(q.names)) {
         const s = seg.fuse(name, q.ct, results, o);
-        const gt = binary(q.labels, Number(value));
+        const { gt, box: ref } = refs.get(name)!;
         const dice = diceOf(s.mask, gt);
         let h = Number.NaN;
         let sd = 0;
@@ -116,7 +121,6 @@ export async function bench(args: string[]): Promise<void> {
           sd = surfaceDice(d, 2);
         }
         const box = maskBoxLps(s.mask, q.ct);
-        const ref = referenceBox(q, Number(value));
         const per = scores.get(vname)!;
         if (!per.has(name)) per.set(name, []);
         per.get(name)!.push({
